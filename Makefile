@@ -1,0 +1,83 @@
+# tinyhook: one static binary. `make` builds ./tinyhook, `make run` serves the
+# default policy on https://127.0.0.1:8443, `make test` runs every test.
+# POLICY=policies/x.h selects a policy; each policy builds in its own
+# directory (build/<name>/) so objects of different policies never mix.
+
+POLICY	?= policy.h
+PNAME	:= $(basename $(notdir $(POLICY)))
+PHASH	:= $(shell sha256sum $(POLICY) 2>/dev/null | cut -c1-12)
+VERSION	:= $(shell git describe --always --dirty 2>/dev/null || echo 0.0.0)
+B	:= build/$(PNAME)
+
+# Third-party code comes from Debian at build time and lives under build/.
+DEBS	:= musl-tools libjsmn-dev dpkg-dev openssl curl
+BEARSSL_SRC ?= build/bearssl-src
+BEARSSL_LIB := build/bearssl-musl/libbearssl.a
+JSMN_H	:= build/inc/jsmn/jsmn.h
+
+CC	:= musl-gcc
+WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS	?= -O2
+CFLAGS	+= -std=c11 -D_GNU_SOURCE $(WARN) -Isrc -I. -Ibuild/inc \
+	   -I$(BEARSSL_SRC)/inc -fno-plt -ffunction-sections -fdata-sections
+DEFS	:= -DPOLICY_FILE='"$(abspath $(POLICY))"' -DPOLICY_NAME='"$(PNAME)"' \
+	   -DPOLICY_HASH='"$(PHASH)"' -DTINYHOOK_VERSION='"$(VERSION)"'
+LDFLAGS	:= -static -s -Wl,--gc-sections -pthread
+
+SRCS	:= webhook.c $(wildcard src/*.c)
+OBJS	:= $(SRCS:%.c=$(B)/%.o)
+HDRS	:= $(wildcard src/*.h) jsmn.h $(POLICY) $(wildcard policies/*.h)
+
+all: tinyhook
+
+tinyhook: $(B)/tinyhook
+	@cp $< $@
+	@echo "tinyhook ($(PNAME) policy $(PHASH)): $$(stat -c %s $@) bytes, $$(file -b $@ | cut -d, -f1-5)"
+
+$(B)/tinyhook: $(OBJS) $(BEARSSL_LIB)
+	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(BEARSSL_LIB)
+
+$(B)/%.o: %.c $(HDRS) $(JSMN_H) $(BEARSSL_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DEFS) -c -o $@ $<
+
+build/.deps: scripts/deps.sh
+	@mkdir -p build
+	sh scripts/deps.sh $(DEBS)
+	@touch $@
+
+$(JSMN_H): build/.deps
+	@mkdir -p $(dir $@)
+	cp /usr/include/jsmn.h $@
+
+$(BEARSSL_SRC)/inc/bearssl.h: | build/.deps
+	sh scripts/bearssl-src.sh $(BEARSSL_SRC)
+
+# Debian's prebuilt libbearssl.a is glibc-only (__memcpy_chk): build it with musl.
+$(BEARSSL_LIB): $(BEARSSL_SRC)/inc/bearssl.h
+	$(MAKE) -s -C $(BEARSSL_SRC) lib CONF=Unix BUILD=$(abspath $(dir $@)) \
+	    CC=musl-gcc CFLAGS='-O2 -fno-pic -ffunction-sections -fdata-sections -W -Wall' \
+	    >/dev/null
+	@echo "BearSSL built with musl: $@"
+
+deps: build/.deps $(JSMN_H) $(BEARSSL_LIB)
+
+# Dev certificates for 127.0.0.1 (created once, kept under certs/dev/).
+DEVCERTS := certs/dev/tls.crt
+$(DEVCERTS): | build/.deps
+	sh certs/mkcerts.sh --out certs/dev --host 127.0.0.1 --host localhost
+
+run: tinyhook $(DEVCERTS)
+	@echo "Try: curl --cacert certs/dev/ca.crt -H 'Content-Type: application/json' --data @../shared/payloads/apiserver-v1.36/validate.json https://127.0.0.1:8443/validate"
+	./tinyhook --listen 127.0.0.1:8443 --cert-dir certs/dev
+
+clean:
+	rm -rf build/$(PNAME) tinyhook
+
+distclean:
+	rm -rf build tinyhook
+
+include test/test.mk
+-include mk/*.mk
+
+.PHONY: all tinyhook deps run clean distclean

@@ -1,0 +1,24 @@
+/*
+ * policies/reference.h: exactly the policy of the reference webhooks in the
+ * bench (bench/peers/go/main.go, bench/README.md "Policy"), message for
+ * message, so bench/check.sh holds tinyhook to the same answers.
+ *
+ * /validate: every init, regular and ephemeral container image starts with
+ *            "registry.example.com/" (a plain prefix, as strings.HasPrefix),
+ *            and metadata.labels.owner is set and non-empty.
+ * /mutate:   label environment=development when missing (the whole
+ *            /metadata/labels map when there are no labels), and
+ *            imagePullPolicy Always on init and regular containers without one.
+ *
+ * The peers know Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job
+ * and CronJob, not ReplicationController.
+ */
+#define POLICY_WORKLOADS	(WL_ALL & ~WL_REPLICATIONCONTROLLER)
+
+static const struct rule policy[] = {
+	/* action   kind                 argument */
+	{ DENY,     image_prefix,        { .s = "registry.example.com/" } },
+	{ DENY,     require_label,       { .s = "owner" } },
+	{ MUTATE,   default_label,       { .kv = { "environment", "development" } } },
+	{ MUTATE,   image_pull_policy,   { .s = "Always" } },
+};

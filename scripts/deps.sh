@@ -1,0 +1,22 @@
+#!/bin/sh
+# deps.sh PKG...: make sure the named Debian packages are installed.
+# As root it installs what is missing (apt-get update once, first); as
+# another user it prints the exact apt-get line and fails, so a fresh
+# machine never half-builds. Called by the Makefile before anything else.
+set -eu
+missing=
+for p in "$@"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "tinyhook: missing Debian packages; run:" >&2
+	echo "  sudo apt-get update && sudo apt-get install -y$missing" >&2
+	exit 1
+fi
+echo "tinyhook: installing Debian packages:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null || apt-get update
+apt-get install -y -qq --no-install-recommends $missing >/dev/null ||
+	apt-get install -y --no-install-recommends $missing

@@ -1,0 +1,109 @@
+/*
+ * json.h: a read-only view of a JSON document as jsmn tokens, and a JSON
+ * string writer.
+ *
+ * json_parse() tokenizes a body once (jsmn, strict mode), then checks the
+ * structure jsmn lets through (trailing garbage, missing separators, bad
+ * literals, nesting depth). Values are then named by token index (int);
+ * JSON_NONE (-1) stands for "absent" and every walker accepts it, so lookups
+ * chain without checks: json_get(d, json_get(d, obj, "spec"), "containers").
+ *
+ * Strings are compared and copied only after JSON unescaping (Kubernetes
+ * writes '&' as \u0026, and a key "own\u0065r" is the key "owner"). A string
+ * whose escapes are invalid (a lone surrogate) compares unequal and marks the
+ * document bad (json_bad()), so the caller answers 400 instead of deciding
+ * on a string it could not read.
+ *
+ * Duplicate object keys: json_get() returns the LAST member with the key.
+ * Go's encoding/json (the apiserver, and so what etcd stores) keeps the last
+ * duplicate too, so the policy sees exactly the value Kubernetes will act on;
+ * returning the first would let {"privileged":false,"privileged":true} pass.
+ *
+ * Tokens are only touched inside json.c (the one file that includes jsmn).
+ * No function here allocates except json_store_reserve().
+ */
+#ifndef TINYHOOK_JSON_H
+#define TINYHOOK_JSON_H
+
+#include <stddef.h>
+#include "buf.h"
+
+/* Limits. Bodies are capped by the server (3 MiB, the apiserver's own cap). */
+#define JSON_MAX_TOKENS		(1 << 20)	/* ~20 MiB of tokens; above: 413 */
+#define JSON_MIN_TOKENS		4096		/* first token array of a worker */
+#define JSON_MAX_DEPTH		512		/* containers nested; above: 413 */
+#define JSON_MAX_LEN		0x7fffff00u	/* jsmn offsets are int */
+
+#define JSON_NONE	(-1)
+
+enum json_type {
+	JSON_ABSENT,		/* JSON_NONE or out of range */
+	JSON_NULL,
+	JSON_BOOL,
+	JSON_NUMBER,
+	JSON_STRING,
+	JSON_OBJECT,
+	JSON_ARRAY,
+	NUM_JSON_TYPES
+};
+
+enum json_err {
+	JSON_OK = 0,
+	JSON_ERR_SYNTAX = -1,	/* not JSON (400) */
+	JSON_ERR_TOOBIG = -2,	/* more tokens than JSON_MAX_TOKENS (413) */
+	JSON_ERR_DEPTH = -3,	/* nested deeper than JSON_MAX_DEPTH (413) */
+	JSON_ERR_NOMEM = -4,	/* token array could not grow (500) */
+	JSON_ERR_NOTOBJ = -5	/* top level value is not an object (400) */
+};
+
+/* The token array, owned by a worker and reused: it only ever grows. */
+struct json_store {
+	void	*tok;		/* jsmntok_t[cap], opaque outside json.c */
+	int	 cap;
+};
+
+/* A parsed document: the caller's bytes plus the store's tokens. */
+struct json {
+	const char	*s;
+	size_t		 len;
+	const void	*tok;
+	int		 n;		/* tokens used */
+	int		 bad;		/* a string with invalid escapes was read */
+};
+
+void	json_store_free(struct json_store *st);
+int	json_store_reserve(struct json_store *st, int n);
+int	json_parse(struct json *d, struct json_store *st, const char *s,
+	    size_t len);
+const char *json_strerror(int err);
+
+/* Reading. */
+enum json_type	json_type(const struct json *d, int v);
+int	json_get(struct json *d, int obj, const char *key);
+int	json_getp(struct json *d, int v, const char *path);
+int	json_len(const struct json *d, int v);
+int	json_first(const struct json *d, int v);
+int	json_next(const struct json *d, int v);
+int	json_index(const struct json *d, int arr, int i);
+int	json_is_true(const struct json *d, int v);
+int	json_is_null(const struct json *d, int v);
+int	json_int(const struct json *d, int v, long long *out);
+const char *json_raw(const struct json *d, int v, size_t *n);
+void	json_span(const struct json *d, int v, size_t *off, size_t *n);
+
+/* Strings (unescaped). */
+int	json_str_eq(struct json *d, int v, const char *s);
+int	json_str_eqn(struct json *d, int v, const char *s, size_t n);
+int	json_str_prefix(struct json *d, int v, const char *prefix);
+int	json_str_empty(const struct json *d, int v);
+long	json_str_copy(struct json *d, int v, char *dst, size_t cap);
+long	json_unescape(const char *s, size_t n, char *dst, size_t cap);
+
+/* Writing. */
+void	json_put_esc(struct buf *b, const char *s, size_t n);
+void	json_put_str(struct buf *b, const char *s, size_t n);
+void	json_put_cstr(struct buf *b, const char *s);
+size_t	json_utf8_valid(const char *s, size_t n);
+size_t	json_utf8_char(const char *s, size_t n);
+
+#endif

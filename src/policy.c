@@ -1,0 +1,28 @@
+/*
+ * policy.c: the one translation unit that compiles the policy file
+ * (POLICY_FILE, chosen by `make POLICY=...`) and exports its table, name
+ * and hash. Keeping the include here means a policy's static functions and
+ * tables exist once in the binary.
+ */
+#include <stddef.h>
+
+#include "json.h"
+#include "review.h"
+#include "rules.h"
+
+#include POLICY_FILE
+
+/*
+ * The workload kinds the policy's rules apply to. A policy narrows them by
+ * defining POLICY_WORKLOADS before its table (policies/reference.h does,
+ * to match the reference webhooks exactly).
+ */
+#ifndef POLICY_WORKLOADS
+#define POLICY_WORKLOADS	WL_ALL
+#endif
+
+const struct rule	*const policy_rules = policy;
+const size_t		 policy_nrules = sizeof(policy) / sizeof(policy[0]);
+const unsigned		 policy_workloads = POLICY_WORKLOADS;
+const char		 policy_name[] = POLICY_NAME;
+const char		 policy_hash[] = POLICY_HASH;

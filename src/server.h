@@ -1,0 +1,67 @@
+/*
+ * server.h: the epoll workers. Each worker thread runs its own epoll loop
+ * over its own connections; all of them wait on the one listening socket
+ * (EPOLLEXCLUSIVE wakes one worker per connection). A connection belongs to
+ * the worker that accepted it until it closes, so no lock is taken on the
+ * request path.
+ */
+#ifndef TINYHOOK_SERVER_H
+#define TINYHOOK_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Defaults; each one is a flag (see webhook.c). */
+#define SERVER_MAX_BODY		(8u << 20)	/* the apiserver caps requests at 3 MiB */
+#define SERVER_HEADER_TIMEOUT_MS 10000		/* handshake + request head */
+#define SERVER_BODY_TIMEOUT_MS	10000		/* the whole body, from the end of the head */
+#define SERVER_IDLE_TIMEOUT_MS	120000		/* > the apiserver's 90 s (CONTRACT rule 5) */
+#define SERVER_WRITE_TIMEOUT_MS	10000		/* a client that stops reading */
+#define SERVER_MAX_CONNS	4096
+#define SERVER_SHUTDOWN_GRACE_MS 15000
+
+struct server_config {
+	const char	*listen;		/* "host:port", ":port", "[v6]:port" */
+	int		 workers;
+	size_t		 max_body;
+	int		 max_conns;
+	int		 header_timeout_ms;
+	int		 body_timeout_ms;
+	int		 idle_timeout_ms;
+	int		 write_timeout_ms;
+	int		 log_requests;		/* one JSON line per request on stdout */
+};
+
+/*
+ * Binds and listens on cfg->listen. Returns 0, or -1 with a one-line reason
+ * in err.
+ */
+int	server_listen(const struct server_config *cfg, char *err, size_t errlen);
+
+/* Starts cfg->workers threads serving the listener. Returns 0 or -1. */
+int	server_start(const struct server_config *cfg);
+
+/*
+ * Begins the drain: /readyz answers 503, every response says
+ * "Connection: close", idle keep-alive connections are closed, requests in
+ * flight finish. New connections are still served (with close), since the
+ * apiserver may route to us until the endpoint update reaches it.
+ */
+void	server_drain(void);
+
+/* Whether draining started (for /readyz). */
+int	server_draining(void);
+
+/*
+ * Number of open connections (all workers). Used by main to decide that
+ * the drain is complete.
+ */
+int	server_open_conns(void);
+
+/* Stops the workers and closes every connection; returns when they exited. */
+void	server_stop(void);
+
+/* Monotonic clock in microseconds. */
+uint64_t server_now_us(void);
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * tls.h: BearSSL server side for tinyhook.
+ *
+ * Three pieces:
+ * - credentials (a PEM certificate chain and its private key), loaded from
+ *   files, checked to match, and reference counted so that a certificate
+ *   reload never pulls a key from under a connection still using it;
+ * - the store: the credentials new connections get, re-read when the files
+ *   change (the kubelet ..data symlink swap, cert-manager renewals) or on
+ *   SIGHUP; a broken new pair is refused and the old one stays in service;
+ * - the per-connection server context: TLS 1.2 only, ECDHE suites only
+ *   (Go 1.22+ clients refuse RSA key exchange, CONTRACT rule 6), AES-GCM and
+ *   ChaCha20-Poly1305, ALPN "http/1.1" (never h2), and a session cache
+ *   shared by every worker so reconnecting clients skip the full handshake.
+ */
+#ifndef TINYHOOK_TLS_H
+#define TINYHOOK_TLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <bearssl.h>
+
+#define TLS_MAX_FILE_BYTES	(256 * 1024)	/* a PEM file larger than this is refused */
+#define TLS_MAX_CHAIN		8		/* certificates in one chain */
+#define TLS_SESSION_CACHE_BYTES	(128 * 1024)	/* ~1300 resumable sessions */
+/*
+ * Record buffers. Input must hold a full 16 KiB record (clients do not
+ * negotiate smaller ones); output can be smaller, BearSSL then writes
+ * smaller records. 4 KiB of payload per record keeps idle memory low and
+ * costs nothing measurable for responses of a few hundred bytes.
+ */
+#define TLS_IBUF_BYTES		BR_SSL_BUFSIZE_INPUT
+#define TLS_OBUF_BYTES		(4096 + 325)
+
+struct tls_creds;
+
+/* One connection's BearSSL state. About 20 KiB plus the context. sc must
+ * stay first: the session cache finds the connection from it. */
+struct tls_conn {
+	br_ssl_server_context	 sc;
+	struct tls_creds	*creds;
+	int			 resumed;	/* set when the cache served the session */
+	unsigned char		 ibuf[TLS_IBUF_BYTES];
+	unsigned char		 obuf[TLS_OBUF_BYTES];
+};
+
+/*
+ * Loads the store's first credentials from cert_path and key_path.
+ * Returns 0, or -1 with a one-line reason naming the file in err.
+ */
+int	tls_store_init(const char *cert_path, const char *key_path,
+	    char *err, size_t errlen);
+
+/*
+ * Re-reads the files if they changed since the last load (or always, when
+ * force is set). Returns 1 when new credentials are in service, 0 when
+ * nothing changed, -1 when a changed pair was refused (reason in err; the
+ * old pair stays). A refused pair is not retried until the files change
+ * again, so a broken file is logged once, not every second.
+ */
+int	tls_store_check(int force, char *err, size_t errlen);
+
+/* Seconds since the epoch at which the served certificate expires. */
+int64_t	tls_store_not_after(void);
+
+/*
+ * Prepares c for a new connection with the current credentials (taking a
+ * reference). Returns 0, or -1 if the context could not be reset.
+ */
+int	tls_conn_init(struct tls_conn *c);
+
+/* Drops the connection's reference to its credentials. */
+void	tls_conn_done(struct tls_conn *c);
+
+
+/* Counters of the session cache (for metrics and tests). */
+void	tls_cache_stats(uint64_t *hits, uint64_t *misses);
+
+#endif

@@ -1,0 +1,32 @@
+# Tests. `make test` installs what they need, builds, and runs them all;
+# the last line it prints is "N passed, N failed".
+#
+# Unit tests: test/unit/NAME_test.c, built with the host compiler under
+# ASan+UBSan and linked with every src/*.c that does no I/O.
+# Integration tests: test/it/*.py (Debian's /usr/bin/python3) and
+# test/it/*.sh, run against the real static binary over real TLS.
+
+TEST_DEBS := clang python3-jsonpatch python3-yaml curl openssl file
+TCC	:= $(shell command -v clang >/dev/null 2>&1 && echo clang || echo gcc)
+TB	:= build/test-$(PNAME)
+SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+TCFLAGS	:= -std=c11 -D_GNU_SOURCE -g -O1 $(SAN) $(WARN) -Isrc -I. -Ibuild/inc -Itest/unit
+IO_SRCS	:= src/tls.c src/server.c
+LIB_SRCS := $(filter-out $(IO_SRCS),$(wildcard src/*.c))
+UNIT	:= $(patsubst test/unit/%.c,$(TB)/%,$(wildcard test/unit/*_test.c))
+
+build/.testdeps: scripts/deps.sh
+	@mkdir -p build
+	sh scripts/deps.sh $(DEBS) $(TEST_DEBS)
+	@touch $@
+
+$(TB)/%_test: test/unit/%_test.c $(LIB_SRCS) $(HDRS) $(wildcard test/unit/*.h) $(JSMN_H) | build/.testdeps
+	@mkdir -p $(dir $@)
+	$(TCC) $(TCFLAGS) $(DEFS) -o $@ $< $(LIB_SRCS)
+
+unit: $(UNIT)
+
+test: build/.testdeps tinyhook unit
+	TINYHOOK=$(abspath tinyhook) sh test/run.sh $(UNIT)
+
+.PHONY: test unit

@@ -1,0 +1,366 @@
+/*
+ * webhook.c: tinyhook's main. Flags, the listener, worker threads, signals
+ * and the certificate reload trigger; the offline subcommands `review`
+ * and `manifests` run the same compiled policy without a server.
+ *
+ * Threads: the workers serve connections (src/server.c); this thread only
+ * waits for signals and, once a second, checks whether the certificate
+ * files changed. Signals are blocked everywhere but here (sigtimedwait), so
+ * no handler ever runs inside a worker.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "review.h"
+#include "server.h"
+#include "tls.h"
+
+#define CERT_CHECK_MS		1000	/* how often the cert files are stat'ed */
+#define DRAIN_QUIET_MS		1000	/* no connection for this long ends the drain */
+#define PATH_BYTES		4096
+
+static const char usage_head[] =
+"usage: tinyhook [flags]            serve admission and conversion webhooks over TLS\n"
+"       tinyhook review [FILE|-]    review one AdmissionReview or object offline\n"
+"       tinyhook manifests [...]    print the webhook configurations of this policy\n"
+"\n"
+"Endpoints: POST /validate /mutate (AdmissionReview v1), POST /convert\n"
+"(ConversionReview v1), GET /healthz, GET /readyz. Requests are logged as\n"
+"JSON lines on stdout; errors go to stderr.\n"
+"\n"
+"flags (default in brackets):\n";
+
+/* Every flag; adding one: a row here and a case in main_flag(). */
+enum flag_id {
+	F_LISTEN, F_CERT_DIR, F_TLS_CERT, F_TLS_KEY, F_WORKERS, F_MAX_BODY,
+	F_MAX_CONNS, F_HEADER_TIMEOUT, F_BODY_TIMEOUT, F_IDLE_TIMEOUT,
+	F_WRITE_TIMEOUT, F_SHUTDOWN_GRACE, F_LOG_LEVEL, F_HELP, F_VERSION,
+	NUM_FLAGS
+};
+
+static const struct {
+	const char	*name;
+	const char	*arg;		/* NULL: takes no value */
+	const char	*def;
+	const char	*help;
+} flags[NUM_FLAGS] = {
+	[F_LISTEN] = { "--listen", "ADDR", ":8443",
+	    "address to serve on: host:port, :port or [v6]:port (in-cluster: :9443)" },
+	[F_CERT_DIR] = { "--cert-dir", "DIR", "/etc/tinyhook/certs",
+	    "directory with tls.crt and tls.key (a mounted kubernetes.io/tls Secret)" },
+	[F_TLS_CERT] = { "--tls-cert", "FILE", "DIR/tls.crt",
+	    "PEM certificate chain, leaf first (overrides --cert-dir)" },
+	[F_TLS_KEY] = { "--tls-key", "FILE", "DIR/tls.key",
+	    "PEM private key: EC P-256/P-384 or RSA, PKCS#8 or traditional" },
+	[F_WORKERS] = { "--workers", "N", "number of CPUs", "worker threads" },
+	[F_MAX_BODY] = { "--max-body", "BYTES", "8Mi",
+	    "largest request body (suffix Ki or Mi); larger gets 413" },
+	[F_MAX_CONNS] = { "--max-conns", "N", "4096",
+	    "open connections; beyond it new ones are closed at once" },
+	[F_HEADER_TIMEOUT] = { "--header-timeout", "DUR", "10s",
+	    "TLS handshake and request head must arrive within it (else 408)" },
+	[F_BODY_TIMEOUT] = { "--body-timeout", "DUR", "10s",
+	    "the request body must arrive within it (else 408)" },
+	[F_IDLE_TIMEOUT] = { "--idle-timeout", "DUR", "120s",
+	    "idle keep-alive connections close after it; keep above the apiserver's 90s" },
+	[F_WRITE_TIMEOUT] = { "--write-timeout", "DUR", "10s",
+	    "a client must take the response within it" },
+	[F_SHUTDOWN_GRACE] = { "--shutdown-grace", "DUR", "15s",
+	    "on SIGTERM: finish requests in flight, exit within it" },
+	[F_LOG_LEVEL] = { "--log-level", "LEVEL", "info",
+	    "error, warn, info (one line per request on stdout) or debug" },
+	[F_HELP] = { "--help", NULL, "", "print this help and exit" },
+	[F_VERSION] = { "--version", NULL, "", "print version and policy, and exit" },
+};
+
+struct opts {
+	struct server_config	 srv;
+	const char		*cert_dir, *tls_cert, *tls_key;
+	int			 grace_ms;
+};
+
+static void
+usage(FILE *f)
+{
+	int i;
+
+	fputs(usage_head, f);
+	for (i = 0; i < NUM_FLAGS; i++) {
+		char left[40];
+
+		snprintf(left, sizeof(left), "%s%s%s", flags[i].name,
+		    flags[i].arg ? " " : "", flags[i].arg ? flags[i].arg : "");
+		fprintf(f, "  %-24s %s%s%s%s\n", left, flags[i].help,
+		    flags[i].def[0] ? " [" : "", flags[i].def,
+		    flags[i].def[0] ? "]" : "");
+	}
+	fputs("\nSignals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the certificate.\n", f);
+}
+
+/*
+ * Parses a duration: a number followed by ms, s, m or h (Go style), or a
+ * bare number of seconds. Returns milliseconds, or -1 if malformed or over
+ * a day.
+ */
+static long
+parse_duration(const char *s)
+{
+	char *end;
+	long v, mul;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || v < 0)
+		return -1;
+	if (strcmp(end, "ms") == 0)
+		mul = 1;
+	else if (strcmp(end, "s") == 0 || *end == '\0')
+		mul = 1000;
+	else if (strcmp(end, "m") == 0)
+		mul = 60000;
+	else if (strcmp(end, "h") == 0)
+		mul = 3600000;
+	else
+		return -1;
+	if (v > 86400000L / mul)
+		return -1;
+	return v * mul;
+}
+
+/* Parses a count with an optional Ki/Mi/K/M suffix; -1 if malformed. */
+static long long
+parse_size(const char *s, long long max)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || v < 0)
+		return -1;
+	if (strcmp(end, "Ki") == 0 || strcmp(end, "K") == 0 || strcmp(end, "k") == 0)
+		v = v > max / 1024 ? max + 1 : v * 1024;
+	else if (strcmp(end, "Mi") == 0 || strcmp(end, "M") == 0)
+		v = v > max / (1024 * 1024) ? max + 1 : v * 1024 * 1024;
+	else if (*end != '\0')
+		return -1;
+	return v > max ? -1 : v;
+}
+
+/* Fails the start with a one-line reason. */
+static int
+bad_flag(const char *flag, const char *val, const char *why)
+{
+	fprintf(stderr, "tinyhook: %s %s: %s (see --help)\n", flag, val ? val : "", why);
+	return 2;
+}
+
+/* Applies one flag with its value. Returns 0, or an exit code. */
+static int
+main_flag(struct opts *o, int id, const char *v)
+{
+	long long n;
+	long ms;
+
+	switch (id) {
+	case F_LISTEN: o->srv.listen = v; return 0;
+	case F_CERT_DIR: o->cert_dir = v; return 0;
+	case F_TLS_CERT: o->tls_cert = v; return 0;
+	case F_TLS_KEY: o->tls_key = v; return 0;
+	case F_WORKERS:
+		if ((n = parse_size(v, 64)) < 1)
+			return bad_flag(flags[id].name, v, "expected 1 to 64");
+		o->srv.workers = (int)n;
+		return 0;
+	case F_MAX_BODY:
+		if ((n = parse_size(v, 64ll << 20)) < 1024)
+			return bad_flag(flags[id].name, v, "expected 1Ki to 64Mi");
+		o->srv.max_body = (size_t)n;
+		return 0;
+	case F_MAX_CONNS:
+		if ((n = parse_size(v, 1000000)) < 1)
+			return bad_flag(flags[id].name, v, "expected 1 to 1000000");
+		o->srv.max_conns = (int)n;
+		return 0;
+	case F_LOG_LEVEL:
+		if ((log_level = log_parse_level(v)) < 0)
+			return bad_flag(flags[id].name, v, "expected error, warn, info or debug");
+		return 0;
+	}
+	if ((ms = parse_duration(v)) < 1)
+		return bad_flag(flags[id].name, v, "expected a duration such as 500ms, 10s, 2m");
+	switch (id) {
+	case F_HEADER_TIMEOUT: o->srv.header_timeout_ms = (int)ms; break;
+	case F_BODY_TIMEOUT: o->srv.body_timeout_ms = (int)ms; break;
+	case F_IDLE_TIMEOUT: o->srv.idle_timeout_ms = (int)ms; break;
+	case F_WRITE_TIMEOUT: o->srv.write_timeout_ms = (int)ms; break;
+	case F_SHUTDOWN_GRACE: o->grace_ms = (int)ms; break;
+	}
+	return 0;
+}
+
+static void
+print_version(void)
+{
+	printf("tinyhook %s policy %s (sha256 %s)\n", TINYHOOK_VERSION,
+	    policy_name, policy_hash);
+}
+
+/* Parses argv into o. Returns -1 to go on, or an exit code. */
+static int
+parse_args(struct opts *o, int argc, char **argv)
+{
+	int i, id, rc;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *eq = strchr(a, '='), *v;
+		size_t n = eq ? (size_t)(eq - a) : strlen(a);
+
+		for (id = 0; id < NUM_FLAGS; id++)
+			if (strlen(flags[id].name) == n && strncmp(a, flags[id].name, n) == 0)
+				break;
+		if (id == NUM_FLAGS)
+			return bad_flag(a, NULL, "unknown flag");
+		if (id == F_HELP) {
+			usage(stdout);
+			return 0;
+		}
+		if (id == F_VERSION) {
+			print_version();
+			return 0;
+		}
+		v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+		if (v == NULL)
+			return bad_flag(a, NULL, "needs a value");
+		if ((rc = main_flag(o, id, v)) != 0)
+			return rc;
+	}
+	return -1;
+}
+
+static uint64_t
+now_ms(void)
+{
+	return server_now_us() / 1000;
+}
+
+/*
+ * Waits for signals and reloads certificates until SIGTERM/SIGINT, then
+ * drains: exits once no connection has been open for DRAIN_QUIET_MS, or
+ * when the grace period ends.
+ */
+static int
+main_loop(const struct opts *o, const sigset_t *set)
+{
+	struct timespec tick;
+	uint64_t deadline = 0, quiet_since = 0;
+	char err[512];
+	int sig;
+
+	tick.tv_sec = CERT_CHECK_MS / 1000;
+	tick.tv_nsec = (CERT_CHECK_MS % 1000) * 1000000L;
+	for (;;) {
+		if (deadline) {
+			tick.tv_sec = 0;
+			tick.tv_nsec = 100 * 1000000L;
+		}
+		sig = sigtimedwait(set, NULL, &tick);
+		if ((sig == SIGTERM || sig == SIGINT) && !deadline) {
+			log_msg(LOG_INFO, "%s: draining, exit within %d ms (%d connections open)",
+			    sig == SIGTERM ? "SIGTERM" : "SIGINT", o->grace_ms,
+			    server_open_conns());
+			server_drain();
+			deadline = now_ms() + (uint64_t)o->grace_ms;
+		}
+		if (deadline) {
+			uint64_t t = now_ms();
+
+			if (server_open_conns() > 0)
+				quiet_since = 0;
+			else if (!quiet_since)
+				quiet_since = t;
+			if ((quiet_since && t - quiet_since >= DRAIN_QUIET_MS) || t >= deadline)
+				break;
+			continue;
+		}
+		switch (tls_store_check(sig == SIGHUP, err, sizeof(err))) {
+		case 1:
+			log_msg(LOG_INFO, "certificate reloaded%s", sig == SIGHUP ? " (SIGHUP)" : "");
+			break;
+		case -1:
+			log_msg(LOG_ERROR, "certificate reload refused, keeping the old one: %s", err);
+			break;
+		}
+	}
+	log_msg(LOG_INFO, "exiting: %d connections still open", server_open_conns());
+	server_stop();
+	return 0;
+}
+
+/* Fills o with the defaults of the flags table. */
+static void
+default_opts(struct opts *o)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	memset(o, 0, sizeof(*o));
+	o->srv.listen = flags[F_LISTEN].def;
+	o->srv.workers = n < 1 ? 1 : n > 64 ? 64 : (int)n;
+	o->srv.max_body = SERVER_MAX_BODY;
+	o->srv.max_conns = SERVER_MAX_CONNS;
+	o->srv.header_timeout_ms = SERVER_HEADER_TIMEOUT_MS;
+	o->srv.body_timeout_ms = SERVER_BODY_TIMEOUT_MS;
+	o->srv.idle_timeout_ms = SERVER_IDLE_TIMEOUT_MS;
+	o->srv.write_timeout_ms = SERVER_WRITE_TIMEOUT_MS;
+	o->srv.log_requests = 1;
+	o->cert_dir = flags[F_CERT_DIR].def;
+	o->grace_ms = SERVER_SHUTDOWN_GRACE_MS;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct opts o;
+	char cert[PATH_BYTES], key[PATH_BYTES], err[512];
+	sigset_t set;
+	int rc;
+
+	if (argc > 1 && strcmp(argv[1], "review") == 0)
+		return review_cli(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "manifests") == 0)
+		return manifests_cli(argc - 1, argv + 1);
+	default_opts(&o);
+	if ((rc = parse_args(&o, argc, argv)) >= 0)
+		return rc;
+	snprintf(cert, sizeof(cert), "%s/tls.crt", o.cert_dir);
+	snprintf(key, sizeof(key), "%s/tls.key", o.cert_dir);
+	if (tls_store_init(o.tls_cert ? o.tls_cert : cert, o.tls_key ? o.tls_key : key,
+	    err, sizeof(err)) < 0) {
+		fprintf(stderr, "tinyhook: %s\n", err);
+		return 1;
+	}
+	if (server_listen(&o.srv, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tinyhook: %s\n", err);
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (server_start(&o.srv) < 0)
+		return 1;
+	log_msg(LOG_INFO, "tinyhook %s serving policy %s (%s) on %s with %d workers, certificate %s",
+	    TINYHOOK_VERSION, policy_name, policy_hash, o.srv.listen, o.srv.workers,
+	    o.tls_cert ? o.tls_cert : cert);
+	return main_loop(&o, &set);
+}
