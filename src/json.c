@@ -18,6 +18,7 @@
 struct json_frame {
 	int	tok;
 	int	seen;		/* children (or, for a key, values) seen */
+	int	depth;		/* containers open, this one included */
 };
 
 /*
@@ -172,7 +173,7 @@ static int
 json_enter(const char *s, const jsmntok_t *t, int i, struct json_frame *st,
     int *sp, size_t *pos)
 {
-	int p = t[i].parent;
+	int p = t[i].parent, depth;
 
 	switch (t[i].type) {
 	case JSMN_OBJECT:
@@ -189,10 +190,12 @@ json_enter(const char *s, const jsmntok_t *t, int i, struct json_frame *st,
 		return json_primitive_ok(s + t[i].start,
 		    (size_t)(t[i].end - t[i].start)) ? JSON_OK : JSON_ERR_SYNTAX;
 	}
-	if (*sp >= JSON_CHECK_FRAMES)
+	depth = (*sp > 0 ? st[*sp - 1].depth : 0) + (t[i].type != JSMN_STRING);
+	if (*sp >= JSON_CHECK_FRAMES || depth > JSON_MAX_DEPTH)
 		return JSON_ERR_DEPTH;
 	st[*sp].tok = i;
 	st[*sp].seen = 0;
+	st[*sp].depth = depth;
 	(*sp)++;
 	return JSON_OK;
 }

@@ -242,6 +242,7 @@ rules_audit(struct rule_ctx *rc, const struct rule *r, const char *msg,
 	struct buf *b = &rc->audit;
 	size_t len = b->len;
 	char k[16] = "rule-";
+	int reopen;
 
 	if (key == NULL || !rules_audit_key_ok(key)) {
 		size_t i = 5, v = (size_t)rc->rule_index, d = 1;
@@ -252,7 +253,8 @@ rules_audit(struct rule_ctx *rc, const struct rule *r, const char *msg,
 		k[i] = '\0';
 		key = k;
 	}
-	if (len > 0 && rc->audit_last == rc->rule_index) {
+	reopen = len > 0 && rc->audit_last == rc->rule_index;
+	if (reopen) {
 		b->len--;		/* reopen the value: drop its closing quote */
 		buf_puts(b, "; ");
 	} else {
@@ -266,6 +268,8 @@ rules_audit(struct rule_ctx *rc, const struct rule *r, const char *msg,
 	if (b->overflow) {
 		b->overflow = 0;
 		b->len = len;
+		if (reopen)
+			b->p[len - 1] = '"';	/* "; " may have overwritten it */
 		return;
 	}
 	rc->audit_last = rc->rule_index;

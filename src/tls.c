@@ -317,47 +317,76 @@ tls_check_pair(struct tls_creds *c, char *err, size_t errlen)
 }
 
 /*
- * Loads a chain and key. Returns new credentials with one reference, or
- * NULL with a one-line reason naming the file in err.
+ * Parses a PEM chain and key held in memory. Returns new credentials with
+ * one reference, or NULL with a one-line reason in err (cert_name and
+ * key_name name the sources in it).
  */
 static struct tls_creds *
-tls_creds_load(const char *cert_path, const char *key_path, char *err, size_t errlen)
+tls_creds_parse(const unsigned char *cert, size_t clen, const char *cert_name,
+    const unsigned char *key, size_t klen, const char *key_name,
+    char *err, size_t errlen)
 {
 	struct tls_creds *c = calloc(1, sizeof(*c));
-	unsigned char *pem;
-	size_t len;
-	int n;
 	char why[160];
+	int n;
 
-	if (c == NULL)
+	if (c == NULL) {
+		snprintf(err, errlen, "out of memory");
 		return NULL;
+	}
 	atomic_init(&c->refs, 1);
-	if ((pem = tls_read_file(cert_path, &len, err, errlen)) == NULL)
-		goto fail;
-	n = tls_pem_each(pem, len, tls_add_cert, c);
-	free(pem);
+	n = tls_pem_each(cert, clen, tls_add_cert, c);
 	if (n < 0 || c->chain_len == 0) {
-		snprintf(err, errlen, "%s: no PEM certificate found", cert_path);
+		snprintf(err, errlen, "%s: no PEM certificate found", cert_name);
 		goto fail;
 	}
-	if ((pem = tls_read_file(key_path, &len, err, errlen)) == NULL)
-		goto fail;
-	n = tls_pem_each(pem, len, tls_add_key, c);
-	memset(pem, 0, len);
-	free(pem);
+	n = tls_pem_each(key, klen, tls_add_key, c);
 	if (n < 0 || c->key_type == 0) {
 		snprintf(err, errlen, "%s: no EC or RSA private key found (PEM, PKCS#8 or traditional)",
-		    key_path);
+		    key_name);
 		goto fail;
 	}
 	if (tls_check_pair(c, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "%s, %s: %s", cert_path, key_path, why);
+		snprintf(err, errlen, "%s, %s: %s", cert_name, key_name, why);
 		goto fail;
 	}
 	return c;
 fail:
 	tls_creds_free(c);
 	return NULL;
+}
+
+int
+tls_check_pem(const unsigned char *cert, size_t clen, const unsigned char *key,
+    size_t klen, char *err, size_t errlen)
+{
+	struct tls_creds *c = tls_creds_parse(cert, clen, "certificate", key, klen,
+	    "key", err, errlen);
+
+	tls_creds_put(c);
+	return c != NULL ? 0 : -1;
+}
+
+/*
+ * Loads a chain and key from files. Returns new credentials with one
+ * reference, or NULL with a one-line reason naming the file in err.
+ */
+static struct tls_creds *
+tls_creds_load(const char *cert_path, const char *key_path, char *err, size_t errlen)
+{
+	struct tls_creds *c = NULL;
+	unsigned char *cert, *key;
+	size_t clen, klen;
+
+	if ((cert = tls_read_file(cert_path, &clen, err, errlen)) == NULL)
+		return NULL;
+	if ((key = tls_read_file(key_path, &klen, err, errlen)) != NULL) {
+		c = tls_creds_parse(cert, clen, cert_path, key, klen, key_path, err, errlen);
+		memset(key, 0, klen);
+		free(key);
+	}
+	free(cert);
+	return c;
 }
 
 /* Reads the stat signature of path (following symlinks, as open does). */

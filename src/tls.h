@@ -60,6 +60,13 @@ int	tls_store_init(const char *cert_path, const char *key_path,
  */
 int	tls_store_check(int force, char *err, size_t errlen);
 
+/*
+ * Checks that PEM bytes hold a usable chain and matching key, exactly as a
+ * load would (the fuzz target's entry point). Returns 0 or -1 with err set.
+ */
+int	tls_check_pem(const unsigned char *cert, size_t clen,
+	    const unsigned char *key, size_t klen, char *err, size_t errlen);
+
 /* Seconds since the epoch at which the served certificate expires. */
 int64_t	tls_store_not_after(void);
 

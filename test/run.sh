@@ -14,12 +14,12 @@ run_suite() {
 	"$@" >"$log" 2>&1
 	rc=$?
 	cat "$log"
-	line=$(grep -E '^([A-Za-z]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	line=$(grep -E '^([A-Za-z0-9_.-]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
 	if [ -z "$line" ]; then
 		broken="$broken $name(rc=$rc)"
 		return
 	fi
-	p=$(echo "$line" | sed -E 's/^([A-Za-z]+: )?([0-9]+) passed.*/\2/')
+	p=$(echo "$line" | sed -E 's/^([A-Za-z0-9_.-]+: )?([0-9]+) passed.*/\2/')
 	f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
 	pass=$((pass + p)); fail=$((fail + f))
 	[ "$rc" = 0 ] || [ "$f" != 0 ] || broken="$broken $name(rc=$rc)"

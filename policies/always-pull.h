@@ -1,0 +1,9 @@
+/*
+ * policies/always-pull.h: like the AlwaysPullImages admission plugin, every
+ * init and regular container pulls its image on start, so a node's cached
+ * image cannot be used by a pod without the pull secret for it.
+ */
+static const struct rule policy[] = {
+	/* action   kind                     argument */
+	{ MUTATE,   force_image_pull_policy, { .s = "Always" } },
+};

@@ -1,0 +1,14 @@
+/*
+ * policies/baseline-warn.h: policies/baseline.h as warnings: the same
+ * checks (baseline pod security profile plus runAsNonRoot), shown by
+ * kubectl as "Warning: ..." while nothing is denied. Deploy it first to see
+ * what baseline.h would block.
+ */
+static const struct rule policy[] = {
+	/* action   kind                     argument */
+	{ WARN,     no_privileged,           { .s = NULL } },
+	{ WARN,     no_host_namespaces,      { .s = NULL } },
+	{ WARN,     no_host_path,            { .s = NULL } },
+	{ WARN,     no_added_capabilities,   { .list = NULL } },
+	{ WARN,     require_run_as_non_root, { .s = NULL } },
+};

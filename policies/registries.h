@@ -1,0 +1,13 @@
+/*
+ * policies/registries.h: images only from our registry, named with our
+ * prefix, and pinned (no :latest, no missing tag). The registry check reads
+ * image references the way container runtimes do: "nginx" is
+ * docker.io/library/nginx, "registry.example.com:5000/x" is another
+ * registry, "registry.example.com.evil.io/x" is not ours.
+ */
+static const struct rule policy[] = {
+	/* action   kind                argument */
+	{ DENY,     allowed_registries, { .list = REGISTRIES("registry.example.com/") } },
+	{ DENY,     image_name_prefix,  { .s = "msalinasc_" } },
+	{ DENY,     deny_latest_tag,    { .s = NULL } },
+};
