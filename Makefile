@@ -17,12 +17,13 @@ JSMN_H	:= build/inc/jsmn/jsmn.h
 
 CC	:= musl-gcc
 WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-CFLAGS	?= -O2
-CFLAGS	+= -std=c11 -D_GNU_SOURCE $(WARN) -Isrc -I. -Ibuild/inc \
+OPT	?= -O2
+STRIP	?= -s
+CFLAGS	:= $(OPT) -std=c11 -D_GNU_SOURCE $(WARN) -Isrc -I. -Ibuild/inc \
 	   -I$(BEARSSL_SRC)/inc -fno-plt -ffunction-sections -fdata-sections
 DEFS	:= -DPOLICY_FILE='"$(abspath $(POLICY))"' -DPOLICY_NAME='"$(PNAME)"' \
 	   -DPOLICY_HASH='"$(PHASH)"' -DTINYHOOK_VERSION='"$(VERSION)"'
-LDFLAGS	:= -static -s -Wl,--gc-sections -pthread
+LDFLAGS	:= -static $(STRIP) -Wl,--gc-sections -pthread
 
 SRCS	:= webhook.c $(wildcard src/*.c)
 OBJS	:= $(SRCS:%.c=$(B)/%.o)

@@ -32,6 +32,7 @@
 #include "http.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "review.h"
 #include "server.h"
 #include "tls.h"
@@ -45,6 +46,7 @@
 #define POOL_KEEP		8	/* idle buffers a worker keeps */
 #define POOL_KEEP_MAX_BYTES	(1u << 20)	/* larger ones are freed on return */
 #define LOG_REQ_MAX		1024
+#define METRICS_OUT_MAX		(64 * 1024)	/* the exposition is ~10 KiB */
 #define CONN_LINGER_MS		2000	/* wait for the peer's close after ours */
 /*
  * While draining, an idle keep-alive connection is closed only after this
@@ -88,6 +90,7 @@ struct conn {
 	struct http_request req;
 	struct http_chunked chunked;
 	int		 status;	/* of the response being sent */
+	int		 in_flight;	/* counted in the in-flight gauge */
 	uint64_t	 handled_us;	/* when the response was ready */
 	char		 remote[64];
 };
@@ -102,6 +105,7 @@ struct worker {
 	struct pbuf		 pool[POOL_KEEP];
 	int			 npool;
 	const struct server_config *cfg;
+	struct metrics		 metrics;	/* written by this worker only */
 };
 
 static const char *const method_names[] = {
@@ -228,6 +232,10 @@ conn_free(struct conn *c)
 {
 	struct worker *w = c->w;
 
+	if (c->in_flight)
+		METRICS_ADD(w->metrics.in_flight, -1);
+	if (c->state == CONN_HANDSHAKE && br_ssl_engine_last_error(&c->tls.sc.eng) == BR_ERR_OK)
+		METRICS_ADD(w->metrics.handshake_failures, 1);	/* timed out or hung up */
 	epoll_ctl(w->ep, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	tls_conn_done(&c->tls);
@@ -328,6 +336,12 @@ conn_respond(struct conn *c, int status, const char *ctype, size_t body_len,
 	c->handled_us = server_now_us();
 	c->state = CONN_RESPOND;
 	c->deadline_us = c->handled_us + (uint64_t)c->w->cfg->write_timeout_ms * 1000;
+	if (c->in_flight) {
+		c->in_flight = 0;
+		METRICS_ADD(c->w->metrics.in_flight, -1);
+	}
+	metrics_observe(&c->w->metrics, c->req.target ? metrics_path_of(c->req.target,
+	    c->req.path_len) : MP_OTHER, ri, status, c->handled_us - c->start_us);
 	conn_log(c, ri, body_len);
 }
 
@@ -393,8 +407,37 @@ conn_review(struct conn *c, enum review_route route)
 	conn_respond(c, status, "application/json", b.len, NULL, &ri);
 }
 
+/* Renders the sum of every worker's metrics. */
+static void
+conn_metrics(struct conn *c)
+{
+	struct metrics *all[SERVER_MAX_WORKERS];
+	struct metrics_gauges g;
+	struct buf b;
+	int i;
+
+	if (pool_get(c->w, &c->out, CONN_HEAD_RESERVE + METRICS_OUT_MAX) < 0) {
+		conn_error(c, 500, "out of memory", NULL);
+		return;
+	}
+	for (i = 0; i < nworkers; i++)
+		all[i] = &workers[i].metrics;
+	g.open_conns = atomic_load(&open_conns);
+	g.cert_not_after = tls_store_not_after();
+	g.draining = atomic_load(&draining);
+	buf_init(&b, c->out.p + CONN_HEAD_RESERVE, METRICS_OUT_MAX);
+	metrics_render(&b, all, nworkers, &g);
+	if (b.overflow) {
+		conn_error(c, 500, "metrics larger than the output buffer", NULL);
+		return;
+	}
+	conn_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", b.len, NULL, NULL);
+}
+
 /* Endpoints. Adding one: a row here, and a case in conn_route(). */
-enum route_id { R_VALIDATE, R_MUTATE, R_CONVERT, R_HEALTHZ, R_READYZ, NUM_ROUTES };
+enum route_id {
+	R_VALIDATE, R_MUTATE, R_CONVERT, R_HEALTHZ, R_READYZ, R_METRICS, NUM_ROUTES
+};
 
 static const struct {
 	const char	*path;
@@ -406,6 +449,7 @@ static const struct {
 	[R_CONVERT] = { "/convert", HTTP_POST, "Allow: POST\r\n" },
 	[R_HEALTHZ] = { "/healthz", HTTP_GET, "Allow: GET, HEAD\r\n" },
 	[R_READYZ] = { "/readyz", HTTP_GET, "Allow: GET, HEAD\r\n" },
+	[R_METRICS] = { "/metrics", HTTP_GET, "Allow: GET, HEAD\r\n" },
 };
 
 /* Finds the route for the request's path (query ignored); -1 if none. */
@@ -445,6 +489,9 @@ conn_route(struct conn *c, int route)
 		break;
 	case R_HEALTHZ:
 		conn_json(c, 200, "{\"status\":\"ok\"}");
+		break;
+	case R_METRICS:
+		conn_metrics(c);
 		break;
 	case R_READYZ:
 		if (atomic_load(&draining))
@@ -486,6 +533,8 @@ conn_head_done(struct conn *c)
 
 	c->body_off = c->req.header_len;
 	c->body_len = 0;
+	c->in_flight = 1;
+	METRICS_ADD(c->w->metrics.in_flight, 1);
 	if (route < 0) {
 		conn_error(c, 404, "not found", NULL);
 		return;
@@ -602,6 +651,7 @@ conn_take_input(struct conn *c)
 	br_ssl_engine_context *eng = &c->tls.sc.eng;
 	size_t n, room, limit = conn_in_limit(c);
 	unsigned char *p;
+	char *old;
 
 	if (c->in_len >= limit || (p = br_ssl_engine_recvapp_buf(eng, &n)) == NULL)
 		return 0;
@@ -612,11 +662,15 @@ conn_take_input(struct conn *c)
 		    (uint64_t)c->w->cfg->header_timeout_ms * 1000;
 	}
 	room = c->in_len + n > limit ? limit - c->in_len : n;
+	old = c->in.p;
 	if (pool_get(c->w, &c->in, c->in_len + room < CONN_IN_MIN ? CONN_IN_MIN :
 	    c->in_len + room) < 0) {
 		conn_close(c);
 		return 0;
 	}
+	/* The parsed head points into the buffer: follow it if it moved. */
+	if (old != NULL && c->in.p != old && c->req.target != NULL)
+		c->req.target = c->in.p + (c->req.target - old);
 	memcpy(c->in.p + c->in_len, p, room);
 	c->in_len += room;
 	br_ssl_engine_recvapp_ack(eng, room);
@@ -699,6 +753,7 @@ conn_send(struct conn *c)
 	p = br_ssl_engine_sendrec_buf(eng, &len);
 	n = send(c->fd, p, len, MSG_NOSIGNAL);
 	if (n > 0) {
+		METRICS_ADD(c->w->metrics.bytes_out, (uint64_t)n);
 		br_ssl_engine_sendrec_ack(eng, (size_t)n);
 		return 1;
 	}
@@ -717,6 +772,7 @@ conn_recv(struct conn *c)
 	p = br_ssl_engine_recvrec_buf(eng, &len);
 	n = recv(c->fd, p, len, 0);
 	if (n > 0) {
+		METRICS_ADD(c->w->metrics.bytes_in, (uint64_t)n);
 		br_ssl_engine_recvrec_ack(eng, (size_t)n);
 		return 1;
 	}
@@ -729,6 +785,8 @@ conn_log_tls_close(struct conn *c)
 {
 	int err = br_ssl_engine_last_error(&c->tls.sc.eng);
 
+	if (err != BR_ERR_OK && c->state == CONN_HANDSHAKE)
+		METRICS_ADD(c->w->metrics.handshake_failures, 1);
 	if (err != BR_ERR_OK && err != BR_ERR_IO)
 		log_msg(c->state == CONN_HANDSHAKE ? LOG_INFO : LOG_WARN,
 		    "%s: TLS %s failed: BearSSL error %d", c->remote,
@@ -755,6 +813,10 @@ conn_pump(struct conn *c)
 			return;
 		}
 		if (c->state == CONN_HANDSHAKE && (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP))) {
+			if (c->tls.resumed)
+				METRICS_ADD(c->w->metrics.handshakes_resumed, 1);
+			else
+				METRICS_ADD(c->w->metrics.handshakes_full, 1);
 			c->state = CONN_HEAD;
 			c->is_idle = 1;
 			c->start_us = server_now_us();
@@ -805,6 +867,7 @@ worker_accept(struct worker *w)
 		    (c = calloc(1, sizeof(*c))) == NULL) {
 			/* Refuse cleanly: the others keep their service. */
 			atomic_fetch_sub(&open_conns, 1);
+			METRICS_ADD(w->metrics.refused, 1);
 			close(fd);
 			log_msg(LOG_WARN, "refused a connection: --max-conns %d reached",
 			    w->cfg->max_conns);

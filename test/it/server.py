@@ -18,7 +18,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from th import (CAPTURED, TINYHOOK, Server, check, envelope_ok, load, mkcerts,  # noqa: E402
+from th import (BENCH_PAYLOADS, CAPTURED, TINYHOOK, Server, check, envelope_ok, load, mkcerts,  # noqa: E402
                 post, raw_exchange, read_response, request, summary)
 
 TMP = tempfile.mkdtemp(prefix="tinyhook-it-")
@@ -38,6 +38,17 @@ def captured_cases(srv):
         if name == "validate":
             check("validate response carries no patch", "patch" not in r.json()["response"]
                   and "patchType" not in r.json()["response"])
+
+
+def large_body_case(srv):
+    """A body larger than the first request buffer (regression: the buffer
+    grew under the parsed head and routing read freed memory)."""
+    for name in ("pod-large-create", "pod-update"):
+        body = load(os.path.join(BENCH_PAYLOADS, name + ".json"))
+        s = srv.connect()
+        ok = all(envelope_ok(request(s, "POST", "/mutate", body), uid_of(body)) for _ in range(3))
+        s.close()
+        check("%d-byte bench payload %s answered 3 times on one connection" % (len(body), name), ok)
 
 
 def keepalive_case(srv):
@@ -504,6 +515,7 @@ def main():
     srv = Server(EC, "--max-body", "64Ki", "--header-timeout", "1s", "--body-timeout", "1s")
     try:
         captured_cases(srv)
+        large_body_case(srv)
         keepalive_case(srv)
         alpn_cases(srv)
         tls_refusals(srv)

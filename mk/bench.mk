@@ -1,0 +1,45 @@
+# Benchmark against the reference peers of $(SHARED)/bench (see bench/README.md).
+#   make bench            tinyhook (policies/reference.h) vs the Go and Flask peers, medians
+#                         of RUNS runs per cell; table on stdout, results in /tmp/bench/results/
+#   make bench SECS=3 RUNS=1 PAYLOADS=pod-small-create PEERS=go     a quick one
+#   make bench-callgrind  instructions per 21 KB review vs jsmn alone (valgrind)
+# Knobs (environment for bench/run.sh): SECS RUNS PAYLOADS CONCS NEWCONN_PAYLOADS
+# NEWCONN_CONCS PEERS IDLE_CONNS IDLE_PAYLOAD CALLGRIND CG_N PORT_BASE OUTDIR.
+
+SHARED		?= $(abspath ../shared)
+BENCH_POLICY	:= policies/reference.h
+BENCH_B		:= build/reference
+BENCH_DEBS	:= wrk hey golang-go python3-flask gunicorn python3-jsonpatch openssl curl valgrind
+BCC		?= cc
+BCFLAGS		:= -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -Isrc -I. -Ibuild/inc
+BENCH_DRIVERS	:= $(BENCH_B)/bench/callgrind_review $(BENCH_B)/bench/callgrind_jsmn
+BENCH_ENV	:= SHARED=$(SHARED) $(foreach v,SECS RUNS PAYLOADS CONCS NEWCONN_PAYLOADS \
+		   NEWCONN_CONCS PEERS IDLE_CONNS IDLE_PAYLOAD CALLGRIND CG_N PORT_BASE OUTDIR,\
+		   $(if $(filter-out undefined,$(origin $(v))),$(v)='$($(v))'))
+
+build/.benchdeps: scripts/deps.sh
+	@mkdir -p build
+	sh scripts/deps.sh $(BENCH_DEBS)
+	@touch $@
+
+# The drivers are built in a sub-make with POLICY=$(BENCH_POLICY), so that
+# DEFS and LIB_SRCS (test/test.mk) are exactly those of the reference build.
+ifeq ($(POLICY),$(BENCH_POLICY))
+$(BENCH_B)/bench/callgrind_%: bench/callgrind_%.c $(LIB_SRCS) $(HDRS) $(JSMN_H)
+	@mkdir -p $(dir $@)
+	$(BCC) $(BCFLAGS) $(DEFS) -o $@ $< $(if $(filter %_review,$@),$(LIB_SRCS))
+endif
+
+bench-drivers: $(JSMN_H)
+	@$(MAKE) -s POLICY=$(BENCH_POLICY) $(BENCH_DRIVERS)
+
+bench-build: build/.benchdeps
+	@$(MAKE) -s POLICY=$(BENCH_POLICY) $(BENCH_B)/tinyhook $(BENCH_DRIVERS)
+
+bench: bench-build
+	$(BENCH_ENV) TINYHOOK_BIN=$(abspath $(BENCH_B)/tinyhook) bash bench/run.sh
+
+bench-callgrind: bench-build
+	SHARED=$(SHARED) bash bench/callgrind.sh $(BENCH_B)/bench $(CG_N)
+
+.PHONY: bench bench-build bench-drivers bench-callgrind
