@@ -32,7 +32,7 @@ HDRS	:= $(wildcard src/*.h) jsmn.h $(POLICY) $(wildcard policies/*.h)
 all: tinyhook
 
 tinyhook: $(B)/tinyhook
-	@cp $< $@
+	@cp $< $@.new && mv -f $@.new $@
 	@echo "tinyhook ($(PNAME) policy $(PHASH)): $$(stat -c %s $@) bytes, $$(file -b $@ | cut -d, -f1-5)"
 
 $(B)/tinyhook: $(OBJS) $(BEARSSL_LIB)

@@ -118,7 +118,7 @@ extern const int policy_nconversions;
 #define CONVERT_MAX_EDITS	64	/* edits of one object (a uint64_t mask) */
 #define CONVERT_MAX_SEGS	8	/* members in one path */
 #define CONVERT_NAME_MAX	320	/* apiVersion: DNS subdomain + "/" + version */
-#define CONVERT_MSG_MAX		512	/* a Failure message */
+#define CONVERT_MSG_MAX		768	/* a Failure message (object, kind, name, why) */
 #define CONVERT_SCRATCH		2048	/* JSON text set by custom functions, per object */
 #define CONVERT_JSON_DEPTH	64	/* nesting of a value restored from an annotation */
 

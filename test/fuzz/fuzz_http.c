@@ -165,7 +165,7 @@ decode_pieces(const uint8_t *s, size_t size, uint64_t limit,
 	FUZZ_ASSERT(have <= size);
 	if (r >= 0 || r == HTTP_INCOMPLETE)
 		FUZZ_ASSERT(have <= limit);
-	out->r = r;
+	out->r = r >= 0 ? 0 : r;	/* done; rlen says how much followed */
 	out->data = body;
 	out->dlen = r < HTTP_INCOMPLETE ? 0 : have;
 	for (i = 0; i < out->dlen; i++)

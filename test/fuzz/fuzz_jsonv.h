@@ -3,7 +3,7 @@
  * src/json.c so that it can judge it: a strict RFC 8259 recognizer that
  * can also build a small tree (for the JSONPatch applier in fuzz_review).
  *
- * Header-only (static functions) because each fuzz binary is one
+ * Header-only (static inline functions) because each fuzz binary is one
  * translation unit plus the real sources. Not for production: it
  * allocates freely and recurses (bounded by the caller's max depth).
  *
@@ -26,6 +26,10 @@ enum jsonv_result {
 	JSONV_DEEP		/* nested deeper than the limit */
 };
 
+/* Flags of jsonv_read(). */
+#define JV_UTF8		1	/* strings must be valid UTF-8 (RFC 8259 8.1) */
+#define JV_LAX_CTL	2	/* accept raw control bytes in strings */
+
 enum jv_type { JV_NULL, JV_BOOL, JV_NUMBER, JV_STRING, JV_OBJECT, JV_ARRAY };
 
 /* One value. Strings are unescaped (s, n); numbers and literals raw. */
@@ -42,12 +46,12 @@ struct jv {
 struct jv_reader {
 	const char	*s;
 	size_t		 n, i;
-	int		 depth, max_depth, utf8, build, deep;
+	int		 depth, max_depth, flags, build, deep;
 };
 
 static size_t jsonv_error_at;	/* byte where the last check failed */
 
-static void
+static inline void
 jv_free(struct jv *v)
 {
 	size_t k;
@@ -66,7 +70,7 @@ jv_free(struct jv *v)
 	free(v);
 }
 
-static struct jv *
+static inline struct jv *
 jv_new(enum jv_type t)
 {
 	struct jv *v = calloc(1, sizeof(*v));
@@ -77,7 +81,7 @@ jv_new(enum jv_type t)
 	return v;
 }
 
-static void *
+static inline void *
 jv_grow(void *p, size_t n, size_t size)
 {
 	p = realloc(p, n * size);
@@ -87,7 +91,7 @@ jv_grow(void *p, size_t n, size_t size)
 }
 
 /* Appends a member (key may be NULL for arrays); takes ownership. */
-static void
+static inline void
 jv_push(struct jv *c, char *key, size_t klen, struct jv *v)
 {
 	if (c->nkid == c->cap) {
@@ -107,7 +111,7 @@ jv_push(struct jv *c, char *key, size_t klen, struct jv *v)
 }
 
 /* Index of member key in object o, or -1. */
-static long
+static inline long
 jv_find(const struct jv *o, const char *key, size_t klen)
 {
 	size_t k;
@@ -120,7 +124,7 @@ jv_find(const struct jv *o, const char *key, size_t klen)
 	return -1;
 }
 
-static struct jv *
+static inline struct jv *
 jv_get(const struct jv *o, const char *key)
 {
 	long k = jv_find(o, key, strlen(key));
@@ -128,7 +132,7 @@ jv_get(const struct jv *o, const char *key)
 	return k < 0 ? NULL : o->kid[k];
 }
 
-static void
+static inline void
 jv_ws(struct jv_reader *r)
 {
 	while (r->i < r->n && (r->s[r->i] == ' ' || r->s[r->i] == '\t' ||
@@ -136,7 +140,7 @@ jv_ws(struct jv_reader *r)
 		r->i++;
 }
 
-static int
+static inline int
 jv_hex(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -148,7 +152,7 @@ jv_hex(char c)
 	return -1;
 }
 
-static int
+static inline int
 jv_u4(struct jv_reader *r, unsigned *out)
 {
 	unsigned v = 0;
@@ -167,7 +171,7 @@ jv_u4(struct jv_reader *r, unsigned *out)
 }
 
 /* Length of a valid UTF-8 sequence at s[0..n) (RFC 3629), 0 if none. */
-static size_t
+static inline size_t
 jv_utf8(const unsigned char *s, size_t n)
 {
 	unsigned cp;
@@ -198,7 +202,7 @@ jv_utf8(const unsigned char *s, size_t n)
 	return len;
 }
 
-static int
+static inline int
 jv_all_utf8(const char *s, size_t n)
 {
 	size_t i = 0, k;
@@ -211,7 +215,7 @@ jv_all_utf8(const char *s, size_t n)
 	return 1;
 }
 
-static void
+static inline void
 jv_put_cp(char *o, size_t *on, unsigned cp)
 {
 	if (cp < 0x80) {
@@ -233,11 +237,11 @@ jv_put_cp(char *o, size_t *on, unsigned cp)
 
 /*
  * Reads a string at r->i (the opening quote). Returns 1 and, when
- * building, the unescaped bytes in *out/*olen (malloc'd); 0 on error.
+ * building, the unescaped bytes in *out, *olen (malloc'd); 0 on error.
  * A lone surrogate escape is an error here (Go reads U+FFFD; src/json.c
  * refuses it, and refusing is the safe reading of RFC 8259 section 8.2).
  */
-static int
+static inline int
 jv_string(struct jv_reader *r, char **out, size_t *olen)
 {
 	size_t start = ++r->i, on = 0, k;
@@ -257,11 +261,11 @@ jv_string(struct jv_reader *r, char **out, size_t *olen)
 		c = (unsigned char)r->s[r->i];
 		if (c == '"')
 			break;
-		if (c < 0x20)
+		if (c < 0x20 && !(r->flags & JV_LAX_CTL))
 			goto fail;
 		if (c != '\\') {
 			k = 1;
-			if (r->utf8 && c >= 0x80 &&
+			if ((r->flags & JV_UTF8) && c >= 0x80 &&
 			    (k = jv_utf8((const unsigned char *)r->s + r->i, r->n - r->i)) == 0)
 				goto fail;
 			if (o != NULL)
@@ -316,7 +320,7 @@ fail:
 	return 0;
 }
 
-static int
+static inline int
 jv_digits(struct jv_reader *r)
 {
 	size_t s = r->i;
@@ -326,7 +330,7 @@ jv_digits(struct jv_reader *r)
 	return r->i > s;
 }
 
-static int
+static inline int
 jv_number(struct jv_reader *r)
 {
 	if (r->i < r->n && r->s[r->i] == '-')
@@ -350,7 +354,7 @@ jv_number(struct jv_reader *r)
 	return 1;
 }
 
-static int
+static inline int
 jv_lit(struct jv_reader *r, const char *lit)
 {
 	size_t n = strlen(lit);
@@ -361,10 +365,10 @@ jv_lit(struct jv_reader *r, const char *lit)
 	return 1;
 }
 
-static int jv_value(struct jv_reader *r, struct jv **out);
+static inline int jv_value(struct jv_reader *r, struct jv **out);
 
 /* Object member: replaces an earlier duplicate's value (Go keeps the last). */
-static void
+static inline void
 jv_member(struct jv *o, char *key, size_t klen, struct jv *v)
 {
 	long k = jv_find(o, key, klen);
@@ -378,7 +382,7 @@ jv_member(struct jv *o, char *key, size_t klen, struct jv *v)
 	o->kid[k] = v;
 }
 
-static int
+static inline int
 jv_container(struct jv_reader *r, struct jv **out, int obj)
 {
 	struct jv *c = r->build ? jv_new(obj ? JV_OBJECT : JV_ARRAY) : NULL;
@@ -439,7 +443,7 @@ fail:
 	return 0;
 }
 
-static int
+static inline int
 jv_value(struct jv_reader *r, struct jv **out)
 {
 	size_t start;
@@ -500,11 +504,12 @@ jv_value(struct jv_reader *r, struct jv **out)
 }
 
 /*
- * Reads s[0..n) as one JSON document (whitespace around it allowed).
+ * Reads s[0..n) as one JSON document (whitespace around it allowed),
+ * with flags JV_UTF8 and JV_LAX_CTL.
  * When out is not NULL the tree is built there (NULL on failure).
  */
-static enum jsonv_result
-jsonv_read(const char *s, size_t n, int max_depth, int utf8, struct jv **out)
+static inline enum jsonv_result
+jsonv_read(const char *s, size_t n, int max_depth, int flags, struct jv **out)
 {
 	struct jv_reader r;
 	struct jv *v = NULL;
@@ -514,7 +519,7 @@ jsonv_read(const char *s, size_t n, int max_depth, int utf8, struct jv **out)
 	r.s = s;
 	r.n = n;
 	r.max_depth = max_depth;
-	r.utf8 = utf8;
+	r.flags = flags;
 	r.build = out != NULL;
 	if (out != NULL)
 		*out = NULL;
@@ -535,10 +540,10 @@ jsonv_read(const char *s, size_t n, int max_depth, int utf8, struct jv **out)
 	return r.s[r.i] == '{' ? JSONV_OK : JSONV_NOTOBJ;
 }
 
-static enum jsonv_result
-jsonv_check(const char *s, size_t n, int max_depth)
+static inline enum jsonv_result
+jsonv_check(const char *s, size_t n, int max_depth, int flags)
 {
-	return jsonv_read(s, n, max_depth, 0, NULL);
+	return jsonv_read(s, n, max_depth, flags, NULL);
 }
 
 /* Growable output for the writer. */
@@ -547,7 +552,7 @@ struct jv_out {
 	size_t	 n, cap;
 };
 
-static void
+static inline void
 jv_out(struct jv_out *o, const char *s, size_t n)
 {
 	if (o->n + n + 1 > o->cap) {
@@ -560,7 +565,7 @@ jv_out(struct jv_out *o, const char *s, size_t n)
 }
 
 /* Writes a string as JSON; invalid UTF-8 becomes U+FFFD, as Go does. */
-static void
+static inline void
 jv_write_str(struct jv_out *o, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -592,7 +597,7 @@ jv_write_str(struct jv_out *o, const char *s, size_t n)
 	jv_out(o, "\"", 1);
 }
 
-static void
+static inline void
 jv_write(struct jv_out *o, const struct jv *v)
 {
 	size_t k;
@@ -620,7 +625,7 @@ jv_write(struct jv_out *o, const struct jv *v)
 	}
 }
 
-static int
+static inline int
 jv_equal(const struct jv *a, const struct jv *b)
 {
 	size_t k;
@@ -646,7 +651,7 @@ jv_equal(const struct jv *a, const struct jv *b)
 	return a->n == b->n && memcmp(a->s, b->s, a->n) == 0;
 }
 
-static struct jv *
+static inline struct jv *
 jv_copy(const struct jv *v)
 {
 	struct jv *c = jv_new(v->type);

@@ -1,0 +1,86 @@
+/*
+ * callgrind_jsmn.c: the floor for callgrind_review.c. Tokenizes the same
+ * body with jsmn alone (configured as src/json.c uses it: "jsmn.h", strict,
+ * parent links), N times, into a token array sized once up front. A review
+ * cannot cost less than this; `make bench-callgrind` reports the ratio.
+ *
+ *   callgrind_jsmn FILE [N=1000]
+ *
+ * Only bench_loop() is counted (valgrind --toggle-collect=bench_loop).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "jsmn.h"
+
+unsigned long	bench_loop(const char *, size_t, jsmntok_t *, unsigned, unsigned long);
+
+/* Reads all of path into a malloc'd buffer; returns NULL on failure. */
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *p = NULL;
+	long n;
+
+	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET) != 0 || (p = malloc((size_t)n + 1)) == NULL ||
+	    fread(p, 1, (size_t)n, f) != (size_t)n) {
+		free(p);
+		p = NULL;
+	} else
+		*len = (size_t)n;
+	if (f != NULL)
+		fclose(f);
+	return p;
+}
+
+/* The measured loop; returns the sum of the token counts. */
+__attribute__((noinline)) unsigned long
+bench_loop(const char *body, size_t len, jsmntok_t *tok, unsigned ntok,
+    unsigned long n)
+{
+	jsmn_parser p;
+	unsigned long i, sum = 0;
+
+	for (i = 0; i < n; i++) {
+		jsmn_init(&p);
+		sum += (unsigned long)jsmn_parse(&p, body, len, tok, ntok);
+	}
+	return sum;
+}
+
+int
+main(int argc, char **argv)
+{
+	jsmn_parser p;
+	jsmntok_t *tok;
+	unsigned long n = 1000;
+	size_t len = 0;
+	char *body;
+	int ntok;
+
+	if (argc < 2 || argc > 3) {
+		fprintf(stderr, "usage: %s FILE [N]\n", argv[0]);
+		return 2;
+	}
+	if (argc > 2 && (n = strtoul(argv[2], NULL, 10)) == 0)
+		n = 1;
+	if ((body = slurp(argv[1], &len)) == NULL) {
+		perror(argv[1]);
+		return 1;
+	}
+	jsmn_init(&p);
+	if ((ntok = jsmn_parse(&p, body, len, NULL, 0)) <= 0 ||
+	    (tok = malloc((size_t)ntok * sizeof(*tok))) == NULL) {
+		fprintf(stderr, "%s: %s: not JSON (jsmn %d) or out of memory\n",
+		    argv[0], argv[1], ntok);
+		return 1;
+	}
+	printf("jsmn %s: %zu bytes, %d tokens\n", argv[1], len, ntok);
+	printf("loop: %lu parses, %lu tokens\n", n,
+	    bench_loop(body, len, tok, (unsigned)ntok, n));
+	free(tok);
+	free(body);
+	return 0;
+}

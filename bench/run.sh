@@ -1,0 +1,302 @@
+#!/bin/bash
+# bench/run.sh: `make bench`. tinyhook (built with policies/reference.h, the
+# policy of the reference peers) against the peers of $SHARED/bench, all on
+# 127.0.0.1 over TLS, in one session, with the shared scripts doing the work
+# they already do: certs.sh (certificate), launch.py (start-up to first 200),
+# rss.sh (VmRSS/VmHWM), check.sh (answers), load.sh (new connection per
+# request, hey) and load.lua (keep-alive, wrk; bench/load.lua only adds p99.9).
+# What is added here: CPU time per request (/proc/PID/stat utime+stime around
+# each run), RSS with IDLE_CONNS idle keep-alive connections (idle_conns.py),
+# RUNS runs per cell with the servers interleaved run by run (so a noisy
+# neighbour hurts every server alike), and the table (summary.py).
+#
+# env (all optional):
+#   TINYHOOK_BIN=build/reference/tinyhook   the binary under test
+#   SHARED=../shared        the shared bench tree (scripts, payloads, peers)
+#   PEERS="go flask"        reference peers to run too: go flask gunicorn ("" = none)
+#   SECS=10 RUNS=3          seconds per load run, runs per cell (medians are reported)
+#   PAYLOADS="pod-small-create pod-large-create deployment-create pod-update pod-delete conversion-1 conversion-100"
+#   CONCS="1 32 256"        keep-alive concurrencies (wrk)
+#   NEWCONN_PAYLOADS=pod-small-create NEWCONN_CONCS="1 32"
+#                           new TCP+TLS connection per request (hey via load.sh)
+#   ADMISSION_PATH=mutate   endpoint for AdmissionReviews (conversions go to /convert)
+#   IDLE_CONNS=256 IDLE_PAYLOAD=pod-large-create   idle keep-alive connections held for
+#                           the RSS measurement, each after one request ("0" = skip)
+#   WARMUP=1                seconds of unrecorded load per server before the runs
+#   MAX_REQS=1000000        request cap per run (count bound; SECS is the time bound)
+#   CALLGRIND=1             also count instructions per review (bench/callgrind.sh)
+#   CG_N=1000               reviews per callgrind run
+#   PORT_BASE=29443         first port tried; ports in use are skipped
+#   OUTDIR=/tmp/bench/results/tinyhook-<time>   logs, results.tsv, server.tsv, table.txt
+set -uo pipefail
+REPO=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+SHARED=${SHARED:-$(cd "$REPO/.." && pwd)/shared}
+SB=$SHARED/bench
+PY=/usr/bin/python3                       # Debian's python3 (flask, jsonpatch), not a pyenv shim
+export PYTHONDONTWRITEBYTECODE=1
+TINYHOOK_BIN=${TINYHOOK_BIN:-$REPO/build/reference/tinyhook}
+PEERS=${PEERS-go flask}
+SECS=${SECS:-10}
+RUNS=${RUNS:-3}
+PAYLOADS=${PAYLOADS:-pod-small-create pod-large-create deployment-create pod-update pod-delete conversion-1 conversion-100}
+CONCS=${CONCS:-1 32 256}
+NEWCONN_PAYLOADS=${NEWCONN_PAYLOADS-pod-small-create}
+NEWCONN_CONCS=${NEWCONN_CONCS-1 32}
+ADMISSION_PATH=${ADMISSION_PATH:-mutate}
+IDLE_CONNS=${IDLE_CONNS:-256}
+IDLE_PAYLOAD=${IDLE_PAYLOAD:-pod-large-create}
+WARMUP=${WARMUP:-1}
+MAX_REQS=${MAX_REQS:-1000000}
+CALLGRIND=${CALLGRIND:-1}
+CG_N=${CG_N:-1000}
+PORT_BASE=${PORT_BASE:-29443}
+OUTDIR=${OUTDIR:-/tmp/bench/results/tinyhook-$(date +%Y%m%d-%H%M%S)}
+export MAX_REQS
+
+die() { echo "bench: $*" >&2; exit 1; }
+for v in SECS RUNS IDLE_CONNS WARMUP MAX_REQS CG_N PORT_BASE; do
+  [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a number, not '${!v}'"
+done
+[ "$SECS" -ge 1 ] && [ "$RUNS" -ge 1 ] || die "SECS and RUNS must be >= 1"
+for c in $CONCS $NEWCONN_CONCS; do [[ $c =~ ^[0-9]+$ && $c -ge 1 ]] || die "bad concurrency '$c'"; done
+for p in $PAYLOADS $NEWCONN_PAYLOADS $IDLE_PAYLOAD; do
+  [ -r "$SB/payloads/$p.json" ] || die "no payload $SB/payloads/$p.json"
+done
+[ -x "$TINYHOOK_BIN" ] || die "no binary $TINYHOOK_BIN (make -s POLICY=policies/reference.h build/reference/tinyhook)"
+for t in wrk hey openssl curl "$PY" ss; do
+  command -v "$t" >/dev/null || die "missing $t (sh scripts/deps.sh wrk hey golang-go python3-flask gunicorn python3-jsonpatch openssl curl)"
+done
+mkdir -p "$OUTDIR" /tmp/bench/bin || die "cannot create $OUTDIR"
+CERTDIR=$("$SB/certs.sh" /tmp/bench/certs) || die "certificate generation failed"
+CERT=$CERTDIR/tls.crt KEY=$CERTDIR/tls.key
+HZ=$(getconf CLK_TCK)
+TSV=$OUTDIR/results.tsv SRV=$OUTDIR/server.tsv
+printf 'server\trun\tpayload\tmode\tc\trequests\treq_s\tp50_ms\tp99_ms\tp999_ms\terrors\tsrv_closed\tcpu_ticks\thz\trss_before_kb\trss_after_kb\n' >"$TSV"
+printf 'server\tmetric\trun\tvalue\n' >"$SRV"
+
+# ---------------------------------------------------------------- processes we started
+STARTED=()   # PIDs of process-group leaders (launch.py starts each server in its own session)
+stop_pid() {
+  local pid=$1 i
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
+  for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
+}
+cleanup() { local p; for p in "${STARTED[@]}"; do stop_pid "$p"; done; }
+trap cleanup EXIT
+trap 'echo "bench: interrupted" >&2; exit 130' INT TERM
+
+USED_PORTS=" "
+next_port() {   # sets PORT: free now, and never handed out before in this session
+  local p=$PORT_BASE
+  while ss -Hltn "sport = :$p" | grep -q . || [[ $USED_PORTS == *" $p "* ]]; do p=$((p + 1)); done
+  USED_PORTS+="$p "
+  PORT=$p
+}
+field() { sed -n "s/.*[ ]$1=\([^ ]*\).*/\1/p" <<<" $2" | head -1; }
+srv_row() { printf '%s\t%s\t%s\t%s\n' "$@" >>"$SRV"; }
+
+# pids_of PID TREE: PID, and with TREE=1 all its descendants (gunicorn workers).
+pids_of() {
+  local q=("$1") k
+  while [ ${#q[@]} -gt 0 ]; do
+    echo "${q[0]}"
+    if [ "$2" = 1 ]; then for k in $(ps -o pid= --ppid "${q[0]}" 2>/dev/null); do q+=("$k"); done; fi
+    q=("${q[@]:1}")
+  done
+}
+# cpu_ticks PID TREE: utime+stime (clock ticks) of the process(es); the
+# process line of /proc/PID/stat already covers all of its threads.
+cpu_ticks() {
+  local t=0 p s
+  for p in $(pids_of "$1" "$2"); do
+    s=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+    s=${s##*) }                                   # comm may hold spaces: cut after ")"
+    read -r -a f <<<"$s"
+    t=$((t + f[11] + f[12]))                      # fields 14 and 15 of proc(5)
+  done
+  echo "$t"
+}
+rss_kb() { local fl=(-n -c); [ "$2" = 1 ] && fl+=(-t); "$SB/rss.sh" "${fl[@]}" "$1" 2>/dev/null || echo NA; }
+hwm_kb() { local fl=(-n); [ "$2" = 1 ] && fl+=(-t); "$SB/rss.sh" "${fl[@]}" "$1" 2>/dev/null || echo NA; }
+
+# ---------------------------------------------------------------- the servers
+build_go() {   # the same build as compare.sh: Debian's golang-go, offline, stdlib only
+  local bin=/tmp/bench/bin/go-webhook src=$SB/peers/go
+  command -v go >/dev/null || { echo "   go peer skipped: no go (apt-get install golang-go)" >&2; return 1; }
+  if [ ! -x "$bin" ] || [ -n "$(find "$src" -newer "$bin" \( -name '*.go' -o -name go.mod \))" ]; then
+    echo "== building go peer -> $bin" >&2
+    (cd "$src" && GOPROXY=off GOFLAGS=-mod=mod GOCACHE=/tmp/bench/gocache timeout 300 \
+       go build -trimpath -o "$bin" .) >"$OUTDIR/go-build.log" 2>&1 ||
+      { echo "   go peer skipped: build failed, see $OUTDIR/go-build.log" >&2; return 1; }
+  fi
+}
+SERVERS=(tinyhook)
+declare -A TREE=([tinyhook]=0 [go]=0 [flask]=0 [gunicorn]=1) BINARY=([tinyhook]=$TINYHOOK_BIN)
+for peer in $PEERS; do
+  case $peer in
+    go) build_go && SERVERS+=(go) && BINARY[go]=/tmp/bench/bin/go-webhook ;;
+    flask) $PY -c 'import flask' 2>/dev/null && SERVERS+=(flask) ||
+             echo "   flask peer skipped: no python3-flask" >&2 ;;
+    gunicorn) [ -x /usr/bin/gunicorn ] && SERVERS+=(gunicorn) ||
+             echo "   gunicorn peer skipped: no gunicorn" >&2 ;;
+    *) die "unknown peer '$peer' (go flask gunicorn)" ;;
+  esac
+done
+
+# server_cmd NAME PORT: sets CMD, the foreground command line of server NAME.
+server_cmd() {
+  case $1 in
+    tinyhook) CMD=("$TINYHOOK_BIN" --listen "127.0.0.1:$2" --tls-cert "$CERT" --tls-key "$KEY" --log-level warn) ;;
+    go)       CMD=(/tmp/bench/bin/go-webhook -addr "127.0.0.1:$2" -cert "$CERT" -key "$KEY") ;;
+    flask)    CMD=("$PY" "$SB/peers/py/webhook.py" --host 127.0.0.1 --port "$2" --cert "$CERT" --key "$KEY") ;;
+    gunicorn) CMD=("$PY" /usr/bin/gunicorn --workers 2 --bind "127.0.0.1:$2" --certfile "$CERT"
+                   --keyfile "$KEY" --chdir "$SB/peers/py" webhook:app) ;;
+  esac
+}
+
+# launch NAME TAG: starts server NAME with launch.py; sets LPID, LPORT, LMS
+# (spawn -> first 200 on /healthz, ms). Returns 1 if it did not come up.
+launch() {
+  local out
+  next_port; LPORT=$PORT; LPID= LMS=
+  server_cmd "$1" "$LPORT"
+  out=$(timeout 60 "$PY" "$SB/launch.py" --pidfile "$OUTDIR/$1.$2.pid" --log "$OUTDIR/$1.log" \
+        --health "https://127.0.0.1:$LPORT/healthz" --timeout 30 -- "${CMD[@]}")
+  LPID=$(cat "$OUTDIR/$1.$2.pid" 2>/dev/null)
+  [ -n "$LPID" ] && STARTED+=("$LPID")
+  LMS=$(field startup_ms "$out")
+  if [ -z "$LPID" ] || [ -z "$LMS" ] || [ "$LMS" = NaN ]; then
+    echo "   $1 failed to start: $out (log $OUTDIR/$1.log)" >&2
+    [ -n "$LPID" ] && stop_pid "$LPID"
+    return 1
+  fi
+}
+
+cells=()
+for p in $PAYLOADS; do for c in $CONCS; do cells+=("keepalive:$p:$c"); done; done
+for p in $NEWCONN_PAYLOADS; do for c in $NEWCONN_CONCS; do cells+=("newconn:$p:$c"); done; done
+est=$(( (${#cells[@]} * RUNS * (SECS + 1) + WARMUP + 15) * ${#SERVERS[@]} / 60 + 1 ))
+{
+  echo "date        $(date -u +%FT%TZ)"
+  echo "host        $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start"
+  echo "tinyhook    $("$TINYHOOK_BIN" --version 2>&1 | head -1) ($TINYHOOK_BIN)"
+  echo "servers     ${SERVERS[*]}"
+  echo "runs        RUNS=$RUNS SECS=$SECS CONCS='$CONCS' NEWCONN_CONCS='$NEWCONN_CONCS' MAX_REQS=$MAX_REQS"
+  echo "payloads    $PAYLOADS (admission -> /$ADMISSION_PATH); newconn: $NEWCONN_PAYLOADS"
+  echo "idle conns  $IDLE_CONNS after one $IDLE_PAYLOAD request each"
+} >"$OUTDIR/meta.txt"
+echo "bench: ${SERVERS[*]}; ${#cells[@]} cells x $RUNS runs x ${SECS}s; about $est min; results in $OUTDIR" >&2
+
+# ---------------------------------------------------------------- 1. start-up, RUNS times each
+for r in $(seq "$RUNS"); do
+  for s in "${SERVERS[@]}"; do
+    launch "$s" "start$r" && srv_row "$s" startup_ms "$r" "$LMS"
+    [ -n "$LPID" ] && stop_pid "$LPID"
+  done
+done
+
+# ---------------------------------------------------------------- 2. long-lived servers: idle RSS, idle conns, answers
+declare -A PID PORT
+for s in "${SERVERS[@]}"; do
+  echo "== $s" >&2
+  launch "$s" main || continue
+  PID[$s]=$LPID PORT[$s]=$LPORT
+  t=${TREE[$s]}
+  sleep 0.2
+  idle=$(rss_kb "$LPID" "$t"); srv_row "$s" idle_rss_kb 1 "$idle"
+  [ -n "${BINARY[$s]:-}" ] && srv_row "$s" binary_bytes 1 "$(stat -c %s "${BINARY[$s]}")"
+  msg="   pid $LPID port $LPORT: idle VmRSS $idle kB"
+  if [ "$IDLE_CONNS" -gt 0 ]; then
+    iflags=(); [ "$t" = 1 ] && iflags=(--tree)
+    out=$(timeout 120 "$PY" "$REPO/bench/idle_conns.py" --url "https://127.0.0.1:$LPORT/$ADMISSION_PATH" \
+          --payload "$SB/payloads/$IDLE_PAYLOAD.json" --conns "$IDLE_CONNS" --pid "$LPID" \
+          --rss-sh "$SB/rss.sh" --timeout 90 "${iflags[@]}" 2>>"$OUTDIR/$s.idle.txt")
+    echo "$out" >>"$OUTDIR/$s.idle.txt"
+    line=$(grep '^RESULT ' <<<"$out" | tail -1)
+    srv_row "$s" idle_conns_rss_kb 1 "$(field rss_kb "$line")"
+    srv_row "$s" idle_conns_held 1 "$(field held "$line")/$(field conns "$line")"
+    msg+=", with $(field held "$line")/$IDLE_CONNS idle conns $(field rss_kb "$line") kB"
+  fi
+  echo "$msg" >&2
+  "$SB/check.sh" "https://127.0.0.1:$LPORT" >"$OUTDIR/$s.check.txt" 2>&1
+  chk=$(awk '/^[0-9]+ passed, [0-9]+ failed$/ { c = $1 "/" ($1 + $3) } END { print c }' "$OUTDIR/$s.check.txt")
+  srv_row "$s" check 1 "${chk:-error}"
+  echo "   check.sh: ${chk:-error} passed" >&2
+  [ "$WARMUP" -gt 0 ] && "$SB/load.sh" "https://127.0.0.1:$LPORT/$ADMISSION_PATH" \
+    "$SB/payloads/pod-small-create.json" 4 "$WARMUP" >>"$OUTDIR/$s.load.txt" 2>&1
+done
+
+# ---------------------------------------------------------------- 3. load: run by run, cell by cell, server by server
+# wrk_keepalive URL PAYLOAD C: load.sh's wrk invocation (same bounds and
+# threads), with bench/load.lua, which runs the shared load.lua and adds p99.9.
+wrk_keepalive() {
+  local t=$(( $3 < 2 ? $3 : 2 )) max=$MAX_REQS
+  (( max < $3 )) && max=$3
+  WRK_BODY=$(readlink -f "$2") WRK_MAX_PER_THREAD=$(( (max + t - 1) / t )) BENCH_SHARED_LUA=$SB/load.lua \
+    timeout -k 5 $((SECS + 15)) wrk -t "$t" -c "$3" -d "${SECS}s" --timeout 10s -s "$REPO/bench/load.lua" "$1" 2>&1
+}
+for r in $(seq "$RUNS"); do
+  for cell in "${cells[@]}"; do
+    IFS=: read -r mode p c <<<"$cell"
+    case $p in conversion-*) path=/convert;; *) path=/$ADMISSION_PATH;; esac
+    for s in "${SERVERS[@]}"; do
+      pid=${PID[$s]:-}; [ -n "$pid" ] || continue
+      t=${TREE[$s]}
+      if ! kill -0 "$pid" 2>/dev/null; then
+        echo "   $s died (see $OUTDIR/$s.log)" >&2; unset "PID[$s]"; continue
+      fi
+      url="https://127.0.0.1:${PORT[$s]}$path"
+      rss0=$(rss_kb "$pid" "$t"); cpu0=$(cpu_ticks "$pid" "$t")
+      if [ "$mode" = keepalive ]; then
+        out=$(wrk_keepalive "$url" "$SB/payloads/$p.json" "$c")
+      else
+        out=$(MODE=newconn "$SB/load.sh" "$url" "$SB/payloads/$p.json" "$c" "$SECS" 2>&1)
+      fi
+      cpu1=$(cpu_ticks "$pid" "$t"); rss1=$(rss_kb "$pid" "$t")
+      printf '### %s run %s %s %s c=%s\n%s\n' "$s" "$r" "$mode" "$p" "$c" "$out" >>"$OUTDIR/$s.load.txt"
+      res=$(grep '^RESULT ' <<<"$out" | tail -1)
+      [ -n "$res" ] || res="RESULT requests=0 rps=0 p50_ms=NaN p99_ms=NaN errors=NaN server_closed=NA"
+      p999=$(field p999_ms "$(grep '^TAIL ' <<<"$out" | tail -1)")
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$r" "$p" "$mode" "$c" \
+        "$(field requests "$res")" "$(field rps "$res")" "$(field p50_ms "$res")" "$(field p99_ms "$res")" \
+        "${p999:-NA}" "$(field errors "$res")" "$(field server_closed "$res")" "$((cpu1 - cpu0))" "$HZ" \
+        "$rss0" "$rss1" >>"$TSV"
+      printf '   run %s %-9s %-17s c=%-3s %-8s %9s req/s  p99 %8s ms  errors %s\n' "$r" "$mode" "$p" "$c" "$s" \
+        "$(field rps "$res")" "$(field p99_ms "$res")" "$(field errors "$res")" >&2
+    done
+  done
+done
+
+# ---------------------------------------------------------------- 4. peak RSS, stop
+for s in "${SERVERS[@]}"; do
+  pid=${PID[$s]:-}; [ -n "$pid" ] || continue
+  srv_row "$s" peak_rss_kb 1 "$(hwm_kb "$pid" "${TREE[$s]}")"
+  stop_pid "$pid"
+done
+
+# ---------------------------------------------------------------- 5. image, instructions
+# The image of the binary under test, assembled like `make image` does it
+# (scripts/mkimage.sh), into OUTDIR so the tree is not touched.
+if [ -f "$REPO/scripts/mkimage.sh" ]; then
+  img=$OUTDIR/tinyhook-bench.oci.tar
+  if (cd "$REPO" && timeout 120 sh scripts/mkimage.sh --binary "$TINYHOOK_BIN" --out "$img" \
+        --policy-name reference) >"$OUTDIR/image.log" 2>&1 && [ -s "$img" ]; then
+    srv_row tinyhook image_bytes 1 "$(stat -c %s "$img")"
+  else
+    echo "   image: scripts/mkimage.sh failed, see $OUTDIR/image.log" >&2
+  fi
+fi
+for f in "$REPO"/tinyhook-*.oci.tar; do
+  [ -f "$f" ] && echo "$(basename "$f") $(stat -c %s "$f")" >>"$OUTDIR/images-in-tree.txt"
+done
+if [ "$CALLGRIND" = 1 ]; then
+  SHARED=$SHARED CG_TSV=$OUTDIR/callgrind.tsv bash "$REPO/bench/callgrind.sh" \
+    "$(dirname "$TINYHOOK_BIN")/bench" "$CG_N" >"$OUTDIR/callgrind.txt" 2>&1 ||
+    echo "   callgrind: skipped or failed, see $OUTDIR/callgrind.txt" >&2
+fi
+
+# ---------------------------------------------------------------- 6. the table
+"$PY" "$REPO/bench/summary.py" "$OUTDIR" | tee "$OUTDIR/table.txt"
+echo "(results: $OUTDIR)"
