@@ -33,7 +33,7 @@ static const char usage_head[] =
 "       tinyhook manifests [...]    print the webhook configurations of this policy\n"
 "\n"
 "Endpoints: POST /validate /mutate (AdmissionReview v1), POST /convert\n"
-"(ConversionReview v1), GET /healthz, GET /readyz. Requests are logged as\n"
+"(ConversionReview v1), GET /healthz /readyz /metrics. Requests are logged as\n"
 "JSON lines on stdout; errors go to stderr.\n"
 "\n"
 "flags (default in brackets):\n";

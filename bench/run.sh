@@ -63,7 +63,8 @@ for p in $PAYLOADS $NEWCONN_PAYLOADS $IDLE_PAYLOAD; do
   [ -r "$SB/payloads/$p.json" ] || die "no payload $SB/payloads/$p.json"
 done
 [ -x "$TINYHOOK_BIN" ] || die "no binary $TINYHOOK_BIN (make -s POLICY=policies/reference.h build/reference/tinyhook)"
-for t in wrk hey openssl curl "$PY" ss; do
+tools=(wrk openssl curl "$PY" ss); [ -n "$NEWCONN_PAYLOADS" ] && [ -n "$NEWCONN_CONCS" ] && tools+=(hey)
+for t in "${tools[@]}"; do
   command -v "$t" >/dev/null || die "missing $t (sh scripts/deps.sh wrk hey golang-go python3-flask gunicorn python3-jsonpatch openssl curl)"
 done
 mkdir -p "$OUTDIR" /tmp/bench/bin || die "cannot create $OUTDIR"
@@ -206,6 +207,18 @@ for s in "${SERVERS[@]}"; do
   t=${TREE[$s]}
   sleep 0.2
   idle=$(rss_kb "$LPID" "$t"); srv_row "$s" idle_rss_kb 1 "$idle"
+  # launch.py's client floor: the same HTTPS GET /healthz against the running server
+  srv_row "$s" healthz_ms 1 "$(timeout 30 "$PY" - "https://127.0.0.1:$LPORT/healthz" <<'PYEOF'
+import http.client, ssl, statistics, sys, time, urllib.parse
+u, ctx, ms = urllib.parse.urlsplit(sys.argv[1]), ssl._create_unverified_context(), []
+for _ in range(5):
+    t0 = time.monotonic()
+    c = http.client.HTTPSConnection(u.hostname, u.port, context=ctx, timeout=1)
+    c.request("GET", u.path); c.getresponse().read(); c.close()
+    ms.append((time.monotonic() - t0) * 1000)
+print("%.1f" % statistics.median(ms))
+PYEOF
+)"
   [ -n "${BINARY[$s]:-}" ] && srv_row "$s" binary_bytes 1 "$(stat -c %s "${BINARY[$s]}")"
   msg="   pid $LPID port $LPORT: idle VmRSS $idle kB"
   if [ "$IDLE_CONNS" -gt 0 ]; then

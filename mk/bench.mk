@@ -43,3 +43,11 @@ bench-callgrind: bench-build
 	SHARED=$(SHARED) bash bench/callgrind.sh $(BENCH_B)/bench $(CG_N)
 
 .PHONY: bench bench-build bench-drivers bench-callgrind
+
+# `make test` runs test/it/bench_smoke.sh: it needs wrk and the drivers.
+build/.benchsmokedeps: scripts/deps.sh
+	@mkdir -p build
+	sh scripts/deps.sh wrk
+	@touch $@
+
+test: build/.benchsmokedeps bench-drivers

@@ -26,8 +26,8 @@
 #include "http.h"
 
 /* Inputs up to this size have every prefix parsed; above, a sample. */
-#define FUZZ_ALL_PREFIXES	1024
-#define FUZZ_PREFIX_SAMPLES	96
+#define FUZZ_ALL_PREFIXES	256
+#define FUZZ_PREFIX_SAMPLES	64
 /* Body limits the chunked decoder is tried with (picked by a byte). */
 static const uint64_t fuzz_limits[] = { 0, 1, 7, 64, 4096, 1u << 20 };
 

@@ -7,6 +7,7 @@ symlink swap, resumption, SIGTERM drain, slow clients and --max-conns.
 """
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -511,6 +512,39 @@ def cli_cases():
               p.returncode == 2 and want in p.stderr, p.stderr)
 
 
+METRIC_LINE = re.compile(r'^(# (HELP|TYPE) tinyhook_\w+ .+|tinyhook_\w+(\{(\w+="[^"]*",?)*\})? -?[0-9.]+)$')
+
+
+def metrics_case(srv):
+    s = srv.connect()
+    r = request(s, "GET", "/metrics")
+    s.close()
+    text = r.body.decode()
+    check("/metrics: 200 text/plain version 0.0.4", r.status == 200 and
+          r.header("content-type").startswith("text/plain; version=0.0.4"), repr(r.headers))
+    bad = [l for l in text.splitlines() if not METRIC_LINE.match(l)]
+    check("/metrics: every line is exposition format", not bad, repr(bad[:3]))
+    vals = {}
+    for l in text.splitlines():
+        if not l.startswith("#"):
+            k, _, v = l.rpartition(" ")
+            vals[k] = float(v)
+    key = 'tinyhook_requests_total{path="/validate",operation="CREATE",kind="Pod",decision="allowed"}'
+    check("/metrics: validate CREATE Pod allowed counted", vals.get(key, 0) >= 50, repr(vals.get(key)))
+    errs = sum(v for k, v in vals.items() if 'decision="error"' in k)
+    check("/metrics: bad reviews counted as decision=error", errs >= 2, str(errs))
+    buckets = [v for k, v in vals.items() if k.startswith('tinyhook_request_duration_seconds_bucket{path="/validate"')]
+    check("/metrics: latency histogram cumulative, +Inf = count",
+          buckets == sorted(buckets) and buckets[-1] ==
+          vals.get('tinyhook_request_duration_seconds_count{path="/validate"}'))
+    check("/metrics: resumed TLS handshakes counted",
+          vals.get('tinyhook_tls_handshakes_total{type="resumed"}', 0) >= 1)
+    check("/metrics: open connections, bytes, cert expiry, build info present",
+          vals.get("tinyhook_open_connections", 0) >= 0 and vals.get("tinyhook_received_bytes_total", 0) > 0
+          and vals.get("tinyhook_certificate_expiry_timestamp_seconds", 0) > time.time()
+          and any(k.startswith("tinyhook_build_info{") for k in vals))
+
+
 def main():
     srv = Server(EC, "--max-body", "64Ki", "--header-timeout", "1s", "--body-timeout", "1s")
     try:
@@ -526,6 +560,7 @@ def main():
         idle_case(srv)
         slow_clients_case(srv)
         resumption_case(srv)
+        metrics_case(srv)
         check("server still alive after all cases", srv.proc.poll() is None)
     finally:
         check("exit 0 on SIGTERM", srv.stop() == 0)
