@@ -5,17 +5,32 @@
 
 POLICY	?= policy.h
 PNAME	:= $(basename $(notdir $(POLICY)))
+# ARCH=arm64 cross-builds ./tinyhook-arm64 with Debian's aarch64 gcc and
+# musl-dev:arm64 (multiarch); the default is the machine's own.
+NATIVE	:= $(shell uname -m)
+ARCH	?= $(NATIVE)
+override ARCH := $(subst arm64,aarch64,$(subst amd64,x86_64,$(ARCH)))
 PHASH	:= $(shell sha256sum $(POLICY) 2>/dev/null | cut -c1-12)
 VERSION	:= $(shell git describe --always --dirty 2>/dev/null || echo 0.0.0)
-B	:= build/$(PNAME)
+ifeq ($(ARCH),$(NATIVE))
+CC	:= musl-gcc
+SUFFIX	:=
+else ifeq ($(ARCH),aarch64)
+CC	:= aarch64-linux-gnu-gcc -specs /usr/lib/aarch64-linux-musl/musl-gcc.specs
+SUFFIX	:= -arm64
+CROSS_DEBS := gcc-aarch64-linux-gnu musl-dev:arm64
+else
+$(error ARCH=$(ARCH): only the native architecture and arm64 are supported)
+endif
+OUT	:= tinyhook$(SUFFIX)
+B	:= build/$(PNAME)$(SUFFIX)
 
 # Third-party code comes from Debian at build time and lives under build/.
-DEBS	:= musl-tools libjsmn-dev dpkg-dev openssl curl
+DEBS	:= musl-tools libjsmn-dev dpkg-dev openssl curl file $(CROSS_DEBS)
 BEARSSL_SRC ?= build/bearssl-src
-BEARSSL_LIB := build/bearssl-musl/libbearssl.a
+BEARSSL_LIB := build/bearssl-musl$(SUFFIX)/libbearssl.a
 JSMN_H	:= build/inc/jsmn/jsmn.h
 
-CC	:= musl-gcc
 WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 OPT	?= -Os
 STRIP	?= -s
@@ -35,11 +50,12 @@ HOT	:= $(B)/src/json.o $(B)/src/http.o $(B)/src/rules.o $(B)/src/review.o \
 	   $(B)/src/patch.o $(B)/src/convert.o
 $(HOT): OPT := -O2
 
-all: tinyhook
+all: $(OUT)
 
-tinyhook: $(B)/tinyhook
+# Installed by rename, so a running ./tinyhook (make run) never blocks a rebuild.
+$(OUT): $(B)/tinyhook
 	@cp $< $@.new && mv -f $@.new $@
-	@echo "tinyhook ($(PNAME) policy $(PHASH)): $$(stat -c %s $@) bytes, $$(file -b $@ | cut -d, -f1-5)"
+	@echo "$@ ($(PNAME) policy $(PHASH)): $$(stat -c %s $@) bytes, $$(file -b $@ | cut -d, -f1-5)"
 
 $(B)/tinyhook: $(OBJS) $(BEARSSL_LIB)
 	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(BEARSSL_LIB)
@@ -48,30 +64,30 @@ $(B)/%.o: %.c $(HDRS) $(JSMN_H) $(BEARSSL_LIB) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(DEFS) -c -o $@ $<
 
-build/.deps: scripts/deps.sh
+build/.deps$(SUFFIX): scripts/deps.sh
 	@mkdir -p build
 	sh scripts/deps.sh $(DEBS)
 	@touch $@
 
-$(JSMN_H): build/.deps
+$(JSMN_H): build/.deps$(SUFFIX)
 	@mkdir -p $(dir $@)
 	cp /usr/include/jsmn.h $@
 
-$(BEARSSL_SRC)/inc/bearssl.h: | build/.deps
+$(BEARSSL_SRC)/inc/bearssl.h: | build/.deps$(SUFFIX)
 	sh scripts/bearssl-src.sh $(BEARSSL_SRC)
 
 # Debian's prebuilt libbearssl.a is glibc-only (__memcpy_chk): build it with musl.
 $(BEARSSL_LIB): $(BEARSSL_SRC)/inc/bearssl.h
 	$(MAKE) -s -C $(BEARSSL_SRC) lib CONF=Unix BUILD=$(abspath $(dir $@)) \
-	    CC=musl-gcc CFLAGS='-O2 -fno-pic -ffunction-sections -fdata-sections -W -Wall' \
+	    CC='$(CC)' CFLAGS='-O2 -fno-pic -ffunction-sections -fdata-sections -W -Wall' \
 	    >/dev/null
 	@echo "BearSSL built with musl: $@"
 
-deps: build/.deps $(JSMN_H) $(BEARSSL_LIB)
+deps: build/.deps$(SUFFIX) $(JSMN_H) $(BEARSSL_LIB)
 
 # Dev certificates for 127.0.0.1 (created once, kept under certs/dev/).
 DEVCERTS := certs/dev/tls.crt
-$(DEVCERTS): | build/.deps
+$(DEVCERTS): | build/.deps$(SUFFIX)
 	sh certs/mkcerts.sh --out certs/dev --host 127.0.0.1 --host localhost
 
 run: tinyhook $(DEVCERTS)
@@ -79,7 +95,7 @@ run: tinyhook $(DEVCERTS)
 	./tinyhook --listen 127.0.0.1:8443 --cert-dir certs/dev
 
 clean:
-	rm -rf build/$(PNAME) tinyhook
+	rm -rf $(B) $(OUT)
 
 distclean:
 	rm -rf build tinyhook
@@ -87,4 +103,4 @@ distclean:
 include test/test.mk
 -include mk/*.mk
 
-.PHONY: all tinyhook deps run clean distclean
+.PHONY: all $(OUT) deps run clean distclean

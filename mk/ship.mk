@@ -12,7 +12,7 @@ NS	?= tinyhook
 DAYS	?= 365
 CERTS_OUT ?= certs/out
 CERT_KEY ?= ec
-IMAGE_ARCH ?= $(shell uname -m | sed 's/x86_64/amd64/;s/aarch64/arm64/;s/armv7l/arm/')
+IMAGE_ARCH ?= $(subst x86_64,amd64,$(subst aarch64,arm64,$(ARCH)))
 IMAGE	:= tinyhook-$(VERSION)-$(IMAGE_ARCH).oci.tar
 
 certs:
@@ -24,8 +24,8 @@ $(CERTS_OUT)/tls.crt:
 	sh certs/mkcerts.sh --out $(CERTS_OUT) --service $(SVC) --namespace $(NS) \
 	    --days $(DAYS) --key $(CERT_KEY)
 
-image: tinyhook
-	sh scripts/mkimage.sh --binary tinyhook --out $(IMAGE) --arch $(IMAGE_ARCH) \
+image: $(OUT)
+	sh scripts/mkimage.sh --binary $(OUT) --out $(IMAGE) --arch $(IMAGE_ARCH) \
 	    --version $(VERSION) --policy-name $(PNAME) --policy-hash $(PHASH)
 
 # k8s/generated/ (git-ignored) holds what the kustomize base needs from the

@@ -17,6 +17,13 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "tinyhook: installing Debian packages:$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
+# A package named pkg:ARCH (the arm64 cross build) needs that dpkg architecture.
+for p in $missing; do
+	case $p in *:*)
+		a=${p#*:}
+		dpkg --print-foreign-architectures | grep -qx "$a" || dpkg --add-architecture "$a"
+	esac
+done
 apt-get update -qq >/dev/null || apt-get update
 apt-get install -y -qq --no-install-recommends $missing >/dev/null ||
 	apt-get install -y --no-install-recommends $missing

@@ -99,6 +99,7 @@ struct cv_review {
 
 static int	cj_value(const char *s, size_t n, size_t *i, int depth);
 
+/* The index of the first non-whitespace byte at or after i. */
 static size_t
 cj_ws(const char *s, size_t n, size_t i)
 {
@@ -157,6 +158,7 @@ cj_string(const char *s, size_t n, size_t *i)
 	return 0;
 }
 
+/* Skips a run of digits at s[*i]; true when there was at least one. */
 static int
 cj_digits(const char *s, size_t n, size_t *i)
 {
@@ -269,6 +271,7 @@ convert_json_valid(const char *s, size_t n)
 
 /* ---- paths and edits ---- */
 
+/* Records why the object fails; the first reason is the one reported. */
 static void
 cv_fail(struct convert_obj *o, const char *why)
 {
@@ -318,12 +321,14 @@ cv_path(struct convert_obj *o, struct cv_path *p, const char *dotted,
 	return 0;
 }
 
+/* True when two path members are the same name. */
 static int
 cv_seg_eq(const struct cv_seg *a, const struct cv_seg *b)
 {
 	return a->n == b->n && memcmp(a->s, b->s, a->n) == 0;
 }
 
+/* True when path member a is the name s. */
 static int
 cv_seg_is(const struct cv_seg *a, const char *s)
 {
@@ -480,6 +485,7 @@ cv_lookup(struct convert_obj *o, const struct cv_path *p)
 	return v;
 }
 
+/* Records "set p to v"; at: the key token whose place it takes, or JSON_NONE. */
 static void
 cv_set(struct convert_obj *o, const struct cv_path *p, struct cv_val v,
     int at)
@@ -493,6 +499,7 @@ cv_set(struct convert_obj *o, const struct cv_path *p, struct cv_val v,
 	e->at = at;
 }
 
+/* Records "delete the member at p". */
 static void
 cv_del(struct convert_obj *o, const struct cv_path *p)
 {
@@ -656,6 +663,7 @@ cv_to_hub(struct convert_obj *o, const struct convert_version *v)
 		cv_fail(o, why);
 }
 
+/* Hub -> spoke v: the mirror of cv_to_hub(). */
 static void
 cv_from_hub(struct convert_obj *o, const struct convert_version *v)
 {
@@ -670,12 +678,14 @@ cv_from_hub(struct convert_obj *o, const struct convert_version *v)
 
 /* ---- custom conversion functions (see convert.h) ---- */
 
+/* The request document the tokens of convert_get() belong to. */
 struct json *
 convert_doc(struct convert_obj *o)
 {
 	return o->d;
 }
 
+/* See convert.h: the value at path as converted so far, if it is a request token. */
 int
 convert_get(struct convert_obj *o, const char *path)
 {
@@ -688,6 +698,7 @@ convert_get(struct convert_obj *o, const char *path)
 	return v.type == CV_TOK && !v.as_string ? v.tok : JSON_NONE;
 }
 
+/* Deletes the member at path (nothing when absent). */
 void
 convert_delete(struct convert_obj *o, const char *path)
 {
@@ -697,6 +708,7 @@ convert_delete(struct convert_obj *o, const char *path)
 		cv_del(o, &p);
 }
 
+/* Moves the value at from to to, as a CONVERT_RENAME rule does. */
 void
 convert_move(struct convert_obj *o, const char *from, const char *to)
 {
@@ -749,6 +761,7 @@ convert_set_json(struct convert_obj *o, const char *path, const char *json,
 		cv_set(o, &p, v, JSON_NONE);
 }
 
+/* Moves the value at path into annotation (see cv_preserve()). */
 void
 convert_preserve(struct convert_obj *o, const char *path, const char *annotation)
 {
@@ -758,6 +771,7 @@ convert_preserve(struct convert_obj *o, const char *path, const char *annotation
 		cv_preserve(o, &p, annotation);
 }
 
+/* Restores path from annotation, else def (see cv_restore()). */
 void
 convert_restore(struct convert_obj *o, const char *annotation, const char *path,
     const char *def)
@@ -775,6 +789,7 @@ static void	cv_put_object(struct convert_obj *o, struct buf *out, int obj,
 static void	cv_put_fresh(struct convert_obj *o, struct buf *out, int depth,
 		    cv_mask fresh, cv_mask *done, int at, int *first);
 
+/* Writes the comma before every member but the first. */
 static void
 cv_sep(struct buf *out, int *first)
 {
@@ -1092,6 +1107,7 @@ cv_find_kind(struct cv_review *r, const char *group, int k)
 	return NULL;
 }
 
+/* The entry of k for version name, or NULL. */
 static const struct convert_version *
 cv_find_version(const struct convert_kind *k, const char *name)
 {
@@ -1352,6 +1368,7 @@ convert_review_with(struct json *d, struct buf *out, struct review_info *info,
 	return 200;
 }
 
+/* See convert.h: with the compiled policy's tables. */
 int
 convert_review(struct json *d, struct buf *out, struct review_info *info)
 {
