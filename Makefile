@@ -42,7 +42,8 @@ LDFLAGS	:= -static $(STRIP) -Wl,--gc-sections -pthread
 
 SRCS	:= webhook.c $(wildcard src/*.c)
 OBJS	:= $(SRCS:%.c=$(B)/%.o)
-HDRS	:= $(wildcard src/*.h) jsmn.h $(POLICY) $(wildcard policies/*.h)
+HDRS	:= $(wildcard src/*.h) jsmn.h $(POLICY) $(wildcard policies/*.h) \
+	   $(wildcard policies/conversions/*.h test/fixtures/convert/*.h)
 
 # Size matters (a scratch image of a few hundred KB), so -Os everywhere but
 # on the request path's parsers, where -O2 is measurably faster.

@@ -161,7 +161,7 @@ server_cmd() {
 # (spawn -> first 200 on /healthz, ms). Returns 1 if it did not come up.
 launch() {
   local out
-  next_port; LPORT=$PORT; LPID= LMS=
+  next_port; LPORT=$PORT; LPID='' LMS=''
   server_cmd "$1" "$LPORT"
   out=$(timeout 60 "$PY" "$SB/launch.py" --pidfile "$OUTDIR/$1.$2.pid" --log "$OUTDIR/$1.log" \
         --health "https://127.0.0.1:$LPORT/healthz" --timeout 30 -- "${CMD[@]}")

@@ -51,7 +51,9 @@ def ratio(a, b):
 
 
 def fx(r):
-    return "NA" if r is None else ("%.2fx" % r if r < 10 else "%.1fx" % r)
+    if r is None:
+        return "NA"
+    return "%.1fx" % r if r >= 10 else "%.2fx" % r if r >= 0.01 else "%.4fx" % r
 
 
 def read_tsv(path):

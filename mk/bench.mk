@@ -3,8 +3,8 @@
 #                         of RUNS runs per cell; table on stdout, results in /tmp/bench/results/
 #   make bench SECS=3 RUNS=1 PAYLOADS=pod-small-create PEERS=go     a quick one
 #   make bench-callgrind  instructions per 21 KB review vs jsmn alone (valgrind)
-# Knobs (environment for bench/run.sh): SECS RUNS PAYLOADS CONCS NEWCONN_PAYLOADS
-# NEWCONN_CONCS PEERS IDLE_CONNS IDLE_PAYLOAD CALLGRIND CG_N PORT_BASE OUTDIR.
+# Knobs (BENCH_KNOBS, passed to bench/run.sh, documented at its top): SECS RUNS
+# PAYLOADS CONCS NEWCONN_PAYLOADS NEWCONN_CONCS PEERS IDLE_CONNS ... OUTDIR.
 
 SHARED		?= $(abspath ../shared)
 BENCH_POLICY	:= policies/reference.h
@@ -13,9 +13,10 @@ BENCH_DEBS	:= wrk hey golang-go python3-flask gunicorn python3-jsonpatch openssl
 BCC		?= cc
 BCFLAGS		:= -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -Isrc -I. -Ibuild/inc
 BENCH_DRIVERS	:= $(BENCH_B)/bench/callgrind_review $(BENCH_B)/bench/callgrind_jsmn
-BENCH_ENV	:= SHARED=$(SHARED) $(foreach v,SECS RUNS PAYLOADS CONCS NEWCONN_PAYLOADS \
-		   NEWCONN_CONCS PEERS IDLE_CONNS IDLE_PAYLOAD CALLGRIND CG_N PORT_BASE OUTDIR,\
-		   $(if $(filter-out undefined,$(origin $(v))),$(v)='$($(v))'))
+BENCH_KNOBS	:= SECS RUNS PAYLOADS CONCS NEWCONN_PAYLOADS NEWCONN_CONCS PEERS ADMISSION_PATH \
+		   IDLE_CONNS IDLE_PAYLOAD WARMUP MAX_REQS CALLGRIND CG_N PORT_BASE OUTDIR
+BENCH_ENV	:= SHARED=$(SHARED) $(strip $(foreach v,$(BENCH_KNOBS),\
+		   $(if $(filter-out undefined,$(origin $(v))),$(v)='$($(v))')))
 
 build/.benchdeps: scripts/deps.sh
 	@mkdir -p build
@@ -39,7 +40,8 @@ bench-build: build/.benchdeps
 bench: bench-build
 	$(BENCH_ENV) TINYHOOK_BIN=$(abspath $(BENCH_B)/tinyhook) bash bench/run.sh
 
-bench-callgrind: bench-build
+bench-callgrind: bench-drivers
+	@sh scripts/deps.sh valgrind
 	SHARED=$(SHARED) bash bench/callgrind.sh $(BENCH_B)/bench $(CG_N)
 
 .PHONY: bench bench-build bench-drivers bench-callgrind

@@ -13,4 +13,5 @@
 #include "conversions/crontab.h"
 #include "conversions/widget.h"
 
+#undef POLICY_CONVERSIONS	/* reference.h serves CronTab only */
 #define POLICY_CONVERSIONS	{ &crontab_conversion, &widget_conversion }

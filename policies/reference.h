@@ -22,3 +22,7 @@ static const struct rule policy[] = {
 	{ MUTATE,   default_label,       { .kv = { "environment", "development" } } },
 	{ MUTATE,   image_pull_policy,   { .s = "Always" } },
 };
+
+/* /convert: CronTab stable.example.com v1beta1 spec.cronSpec <-> v1 spec.schedule. */
+#include "conversions/crontab.h"
+#define POLICY_CONVERSIONS	{ &crontab_conversion }

@@ -25,6 +25,8 @@ static const char review_usage[] =
     "  (as from kubectl create --dry-run=client -o json; reviewed as a CREATE),\n"
     "  and prints the /mutate and /validate answers, the decoded patch and the\n"
     "  patched object. --json prints one JSON object with the same parts.\n"
+    "  A ConversionReview is converted instead (/convert); exit 0 on Success,\n"
+    "  1 on Failure.\n"
     "  Exit 0 allowed, 1 denied, 2 bad input.\n";
 
 static const char manifests_usage[] =
@@ -405,8 +407,9 @@ out:
 
 /*
  * Loads the input and makes it an AdmissionReview: as is when it is one,
- * wrapped as a CREATE when it is a bare object. Returns 0, or -1 when it is
- * neither (the caller exits 2).
+ * wrapped as a CREATE when it is a bare object. Returns 0, 1 for a
+ * ConversionReview (kept as is), or -1 when it is none of these (the
+ * caller exits 2).
  */
 static int
 offline_input(const char *path, const char *ns, struct ostr *in)
@@ -424,6 +427,10 @@ offline_input(const char *path, const char *ns, struct ostr *in)
 		*in = raw;
 		raw.p = NULL;
 		rc = 0;
+	} else if (json_str_eq(&d, json_get(&d, 0, "kind"), "ConversionReview")) {
+		*in = raw;
+		raw.p = NULL;
+		rc = 1;
 	} else if ((rc = offline_wrap(&d, ns, in)) < 0)
 		fprintf(stderr, "tinyhook review: %s: not an AdmissionReview nor an "
 		    "object with apiVersion and kind\n", path);
@@ -462,6 +469,33 @@ offline_exit(const struct offline_answer *m, const struct offline_answer *v)
 	return v->allowed == 1 && m->allowed == 1 ? 0 : 1;
 }
 
+/*
+ * Converts a ConversionReview (in is freed). Prints the /convert answer;
+ * returns 0 on Success, 1 on Failure, 2 when the answer is not a 200.
+ */
+static int
+offline_convert(int json, struct ostr *in)
+{
+	struct review_ctx *ctx = review_ctx_new(in->len);
+	struct offline_answer c;
+	int rc = 2;
+
+	if (ctx == NULL || offline_run(ctx, ROUTE_CONVERT, in, &c) < 0) {
+		fprintf(stderr, "tinyhook review: out of memory\n");
+	} else {
+		if (json)
+			printf("{\"convertStatus\":%d,\"convert\":%s}\n", c.status,
+			    c.status == 200 && c.body.p ? c.body.p : "null");
+		else
+			printf("# convert (HTTP %d)\n%s\n", c.status, c.body.p ? c.body.p : "");
+		rc = c.status != 200 ? 2 : c.allowed == 1 ? 0 : 1;
+		free(c.body.p);
+	}
+	review_ctx_free(ctx);
+	free(in->p);
+	return rc;
+}
+
 /* See review.h: `tinyhook review [--json] [--namespace NS] [FILE|-]`. */
 int
 review_cli(int argc, char **argv)
@@ -470,7 +504,7 @@ review_cli(int argc, char **argv)
 	struct offline_answer m, v;
 	struct review_ctx *ctx;
 	const char *path = "-", *ns = NULL;
-	int i, json = 0, rc = 2;
+	int i, json = 0, rc = 2, kind;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
@@ -486,8 +520,10 @@ review_cli(int argc, char **argv)
 		} else
 			path = argv[i];
 	}
-	if (offline_input(path, ns, &in) < 0)
+	if ((kind = offline_input(path, ns, &in)) < 0)
 		return 2;
+	if (kind == 1)
+		return offline_convert(json, &in);
 	if ((ctx = review_ctx_new(in.len)) == NULL ||
 	    offline_run(ctx, ROUTE_MUTATE, &in, &m) < 0 ||
 	    offline_run(ctx, ROUTE_VALIDATE, &in, &v) < 0) {

@@ -9,6 +9,7 @@
 #include "json.h"
 #include "review.h"
 #include "rules.h"
+#include "convert.h"
 
 #include POLICY_FILE
 
@@ -26,3 +27,15 @@ const size_t		 policy_nrules = sizeof(policy) / sizeof(policy[0]);
 const unsigned		 policy_workloads = POLICY_WORKLOADS;
 const char		 policy_name[] = POLICY_NAME;
 const char		 policy_hash[] = POLICY_HASH;
+
+/*
+ * The CRD conversions of the policy: a policy that serves /convert defines
+ * POLICY_CONVERSIONS as a list of tables (see policies/crontab.h).
+ */
+#ifdef POLICY_CONVERSIONS
+const struct convert_kind *const policy_conversions[] = POLICY_CONVERSIONS;
+const int policy_nconversions = sizeof(policy_conversions) / sizeof(policy_conversions[0]);
+#else
+const struct convert_kind *const policy_conversions[1];
+const int policy_nconversions = 0;
+#endif

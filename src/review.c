@@ -11,6 +11,7 @@
 #include "json.h"
 #include "patch.h"
 #include "review.h"
+#include "convert.h"
 #include "rules.h"
 
 /* Envelope of the response without the variable parts (uid, messages). */
@@ -66,7 +67,9 @@ review_out_cap(size_t body_len)
 	size_t adm = REVIEW_OUT_FIXED + RULES_DENY_MAX + RULES_WARN_MAX +
 	    RULES_AUDIT_MAX + patch_base64_len(PATCH_MAX);
 
-	return adm + body_len + body_len / 2;
+	/* A conversion repeats every object; a field preserved in an
+	 * annotation is escaped, up to twice its bytes. */
+	return adm + 2 * body_len;
 }
 
 /* Copies string v (unescaped, cut to fit) into dst. */
@@ -355,8 +358,7 @@ review_convert(struct review_ctx *ctx, struct json *d, struct buf *out,
     struct review_info *info)
 {
 	(void)ctx;
-	(void)d;
-	return review_error(out, info, 400, "conversion not implemented");
+	return convert_review(d, out, info);
 }
 
 /* See review.h. */

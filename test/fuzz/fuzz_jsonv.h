@@ -238,8 +238,8 @@ jv_put_cp(char *o, size_t *on, unsigned cp)
 /*
  * Reads a string at r->i (the opening quote). Returns 1 and, when
  * building, the unescaped bytes in *out, *olen (malloc'd); 0 on error.
- * A lone surrogate escape is an error here (Go reads U+FFFD; src/json.c
- * refuses it, and refusing is the safe reading of RFC 8259 section 8.2).
+ * A lone surrogate escape reads as U+FFFD, as Go reads it, or is an
+ * error with JV_UTF8 (RFC 8259 section 8.2: not interoperable).
  */
 static inline int
 jv_string(struct jv_reader *r, char **out, size_t *olen)
@@ -287,17 +287,23 @@ jv_string(struct jv_reader *r, char **out, size_t *olen)
 		case 'u':
 			if (!jv_u4(r, &cp))
 				goto fail;
-			if (cp >= 0xdc00 && cp <= 0xdfff)
-				goto fail;
-			if (cp >= 0xd800 && cp <= 0xdbff) {
-				if (r->i + 2 > r->n || r->s[r->i] != '\\' ||
-				    r->s[r->i + 1] != 'u')
-					goto fail;
+			if (cp < 0xd800 || cp > 0xdfff)
+				break;
+			lo = 0;
+			if (cp <= 0xdbff && r->i + 6 <= r->n && r->s[r->i] == '\\' &&
+			    r->s[r->i + 1] == 'u') {
 				r->i += 2;
-				if (!jv_u4(r, &lo) || lo < 0xdc00 || lo > 0xdfff)
+				if (!jv_u4(r, &lo))
 					goto fail;
-				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+				if (lo < 0xdc00 || lo > 0xdfff)
+					r->i -= 6;	/* not a pair: read it again */
 			}
+			if (lo >= 0xdc00 && lo <= 0xdfff)
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+			else if (r->flags & JV_UTF8)
+				goto fail;
+			else
+				cp = 0xfffd;	/* Go's reading of a lone surrogate */
 			break;
 		default:
 			goto fail;
@@ -308,6 +314,8 @@ jv_string(struct jv_reader *r, char **out, size_t *olen)
 			on += 4;
 	}
 	r->i++;
+	if (o != NULL)
+		o[on] = '\0';	/* also a C string (without inner NULs) */
 	if (out != NULL) {
 		*out = o;
 		*olen = on;
@@ -498,6 +506,7 @@ jv_value(struct jv_reader *r, struct jv **out)
 		if (v->s == NULL)
 			abort();
 		memcpy(v->s, r->s + start, v->n);
+		v->s[v->n] = '\0';
 	}
 	*out = v;
 	return 1;
@@ -663,6 +672,7 @@ jv_copy(const struct jv *v)
 		if (c->s == NULL)
 			abort();
 		memcpy(c->s, v->s, v->n);
+		c->s[v->n] = '\0';
 		c->n = v->n;
 	}
 	for (k = 0; k < v->nkid; k++) {
@@ -672,6 +682,7 @@ jv_copy(const struct jv *v)
 			if (key == NULL)
 				abort();
 			memcpy(key, v->key[k], v->klen[k]);
+			key[v->klen[k]] = '\0';
 		}
 		jv_push(c, key, key ? v->klen[k] : 0, jv_copy(v->kid[k]));
 	}

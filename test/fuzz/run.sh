@@ -60,7 +60,7 @@ for t in "$@"; do
 	rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 	if [ $rc -ne 0 ]; then
-		why=$(grep -m1 -E '^(fuzz_[a-z]+:|==[0-9]+==ERROR|SUMMARY)' "$log")
+		why=$(grep -a -m1 -E '^(fuzz_[a-z]+:|==[0-9]+==ERROR|SUMMARY)' "$log")
 		art=$(sed -n "s/.*Test unit written to //p" "$log" | tail -n 1)
 		echo "fuzz $t: FAIL rc=$rc after ${execs:-?} executions: $why; input $art; log $log"
 		fail=1
