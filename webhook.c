@@ -25,6 +25,7 @@
 
 #define CERT_CHECK_MS		1000	/* how often the cert files are stat'ed */
 #define DRAIN_QUIET_MS		1000	/* no connection for this long ends the drain */
+#define DRAIN_FINAL_MS		2000	/* accepting stops this long before the deadline */
 #define PATH_BYTES		4096
 
 static const char usage_head[] =
@@ -252,26 +253,37 @@ now_ms(void)
 	return server_now_us() / 1000;
 }
 
+/* Re-reads the certificate if it changed (or always, when forced), and logs it. */
+static void
+main_reload(int force, char *err, size_t errlen)
+{
+	switch (tls_store_check(force, err, errlen)) {
+	case 1:
+		log_msg(LOG_INFO, "certificate reloaded%s", force ? " (SIGHUP)" : "");
+		break;
+	case -1:
+		log_msg(LOG_ERROR, "certificate reload refused, keeping the old one: %s", err);
+		break;
+	}
+}
+
 /*
  * Waits for signals and reloads certificates until SIGTERM/SIGINT, then
- * drains: exits once no connection has been open for DRAIN_QUIET_MS, or
- * when the grace period ends.
+ * drains: exits once no connection has been open for DRAIN_QUIET_MS (or,
+ * after accepting stopped DRAIN_FINAL_MS before the deadline, as soon as
+ * the last connection closed), and at the deadline at the latest.
  */
 static int
 main_loop(const struct opts *o, const sigset_t *set)
 {
 	struct timespec tick;
-	uint64_t deadline = 0, quiet_since = 0;
+	uint64_t deadline = 0, last_accept = 0, quiet_since = 0, t;
+	int sig, accepting = 1;
 	char err[512];
-	int sig;
 
-	tick.tv_sec = CERT_CHECK_MS / 1000;
-	tick.tv_nsec = (CERT_CHECK_MS % 1000) * 1000000L;
 	for (;;) {
-		if (deadline) {
-			tick.tv_sec = 0;
-			tick.tv_nsec = 100 * 1000000L;
-		}
+		tick.tv_sec = deadline ? 0 : CERT_CHECK_MS / 1000;
+		tick.tv_nsec = deadline ? 100 * 1000000L : (CERT_CHECK_MS % 1000) * 1000000L;
 		sig = sigtimedwait(set, NULL, &tick);
 		if ((sig == SIGTERM || sig == SIGINT) && !deadline) {
 			log_msg(LOG_INFO, "%s: draining, exit within %d ms (%d connections open)",
@@ -279,26 +291,30 @@ main_loop(const struct opts *o, const sigset_t *set)
 			    server_open_conns());
 			server_drain();
 			deadline = now_ms() + (uint64_t)o->grace_ms;
+			last_accept = deadline - (o->grace_ms > 2 * DRAIN_FINAL_MS ?
+			    DRAIN_FINAL_MS : (uint64_t)o->grace_ms / 2);
 		}
-		if (deadline) {
-			uint64_t t = now_ms();
-
-			if (server_open_conns() > 0)
-				quiet_since = 0;
-			else if (!quiet_since)
-				quiet_since = t;
-			if ((quiet_since && t - quiet_since >= DRAIN_QUIET_MS) || t >= deadline)
-				break;
+		if (!deadline) {
+			main_reload(sig == SIGHUP, err, sizeof(err));
 			continue;
 		}
-		switch (tls_store_check(sig == SIGHUP, err, sizeof(err))) {
-		case 1:
-			log_msg(LOG_INFO, "certificate reloaded%s", sig == SIGHUP ? " (SIGHUP)" : "");
-			break;
-		case -1:
-			log_msg(LOG_ERROR, "certificate reload refused, keeping the old one: %s", err);
-			break;
+		/*
+		 * Draining: new connections are still served (the apiserver may
+		 * route to us until the endpoint update reaches it) until
+		 * last_accept; then only what is open finishes.
+		 */
+		t = now_ms();
+		if (accepting && t >= last_accept) {
+			server_stop_accepting();
+			accepting = 0;
 		}
+		if (server_open_conns() > 0)
+			quiet_since = 0;
+		else if (!quiet_since)
+			quiet_since = t;
+		if ((quiet_since && (server_listener_closed() ||
+		    (accepting && t - quiet_since >= DRAIN_QUIET_MS))) || t >= deadline)
+			break;
 	}
 	log_msg(LOG_INFO, "exiting: %d connections still open", server_open_conns());
 	server_stop();

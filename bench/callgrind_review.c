@@ -8,8 +8,8 @@
  * bench_loop() executes: reading the file, allocating the worker scratch and
  * the one warm-up review (which sizes the token array, as a worker's first
  * request does) are left out, so instructions / N is the cost of one review
- * in a warm worker. Built against the real src/*.c and policies/reference.h
- * (mk/bench.mk). Run without valgrind it is a smoke test: it prints the
+ * in a warm worker. Built against the real sources of src/ (all but tls.c
+ * and server.c) and policies/reference.h (mk/bench.mk). Run without valgrind it is a smoke test: it prints the
  * status and answer size, and exits 1 unless the answer is a 200.
  */
 #include <stdio.h>

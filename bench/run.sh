@@ -15,6 +15,7 @@
 #   SHARED=../shared        the shared bench tree (scripts, payloads, peers)
 #   PEERS="go flask"        reference peers to run too: go flask gunicorn ("" = none)
 #   SECS=10 RUNS=3          seconds per load run, runs per cell (medians are reported)
+#   STARTS=5                start-up measurements per server (median and minimum reported)
 #   PAYLOADS="pod-small-create pod-large-create deployment-create pod-update pod-delete conversion-1 conversion-100"
 #   CONCS="1 32 256"        keep-alive concurrencies (wrk)
 #   NEWCONN_PAYLOADS=pod-small-create NEWCONN_CONCS="1 32"
@@ -27,6 +28,9 @@
 #   CALLGRIND=1             also count instructions per review (bench/callgrind.sh)
 #   CG_N=1000               reviews per callgrind run
 #   PORT_BASE=29443         first port tried; ports in use are skipped
+#   SERVER_CPUS= LOAD_CPUS= optional taskset CPU lists for the servers / wrk and hey
+#                           (e.g. SERVER_CPUS=1 LOAD_CPUS=0: tails then show the server,
+#                           not the load generator preempting it)
 #   OUTDIR=/tmp/bench/results/tinyhook-<time>   logs, results.tsv, server.tsv, table.txt
 set -uo pipefail
 REPO=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
@@ -38,6 +42,7 @@ TINYHOOK_BIN=${TINYHOOK_BIN:-$REPO/build/reference/tinyhook}
 PEERS=${PEERS-go flask}
 SECS=${SECS:-10}
 RUNS=${RUNS:-3}
+STARTS=${STARTS:-5}
 PAYLOADS=${PAYLOADS:-pod-small-create pod-large-create deployment-create pod-update pod-delete conversion-1 conversion-100}
 CONCS=${CONCS:-1 32 256}
 NEWCONN_PAYLOADS=${NEWCONN_PAYLOADS-pod-small-create}
@@ -51,10 +56,12 @@ CALLGRIND=${CALLGRIND:-1}
 CG_N=${CG_N:-1000}
 PORT_BASE=${PORT_BASE:-29443}
 OUTDIR=${OUTDIR:-/tmp/bench/results/tinyhook-$(date +%Y%m%d-%H%M%S)}
+SERVER_CPUS=${SERVER_CPUS:-} LOAD_CPUS=${LOAD_CPUS:-}
 export MAX_REQS
+[ -n "$LOAD_CPUS" ] && export LOAD_CPUS          # load.sh pins hey itself
 
 die() { echo "bench: $*" >&2; exit 1; }
-for v in SECS RUNS IDLE_CONNS WARMUP MAX_REQS CG_N PORT_BASE; do
+for v in SECS RUNS STARTS IDLE_CONNS WARMUP MAX_REQS CG_N PORT_BASE; do
   [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a number, not '${!v}'"
 done
 [ "$SECS" -ge 1 ] && [ "$RUNS" -ge 1 ] || die "SECS and RUNS must be >= 1"
@@ -78,10 +85,10 @@ printf 'server\tmetric\trun\tvalue\n' >"$SRV"
 # ---------------------------------------------------------------- processes we started
 STARTED=()   # PIDs of process-group leaders (launch.py starts each server in its own session)
 stop_pid() {
-  local pid=$1 i
+  local pid=$1
   kill -0 "$pid" 2>/dev/null || return 0
   kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
-  for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
   kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
 }
 cleanup() { local p; for p in "${STARTED[@]}"; do stop_pid "$p"; done; }
@@ -155,6 +162,7 @@ server_cmd() {
     gunicorn) CMD=("$PY" /usr/bin/gunicorn --workers 2 --bind "127.0.0.1:$2" --certfile "$CERT"
                    --keyfile "$KEY" --chdir "$SB/peers/py" webhook:app) ;;
   esac
+  [ -n "$SERVER_CPUS" ] && CMD=(taskset -c "$SERVER_CPUS" "${CMD[@]}")   # exec: same PID
 }
 
 # launch NAME TAG: starts server NAME with launch.py; sets LPID, LPORT, LMS
@@ -178,20 +186,21 @@ launch() {
 cells=()
 for p in $PAYLOADS; do for c in $CONCS; do cells+=("keepalive:$p:$c"); done; done
 for p in $NEWCONN_PAYLOADS; do for c in $NEWCONN_CONCS; do cells+=("newconn:$p:$c"); done; done
-est=$(( (${#cells[@]} * RUNS * (SECS + 1) + WARMUP + 15) * ${#SERVERS[@]} / 60 + 1 ))
+est=$(( (${#cells[@]} * RUNS * (SECS + 1) + WARMUP + STARTS + 15) * ${#SERVERS[@]} / 60 + 1 ))
 {
   echo "date        $(date -u +%FT%TZ)"
   echo "host        $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start"
   echo "tinyhook    $("$TINYHOOK_BIN" --version 2>&1 | head -1) ($TINYHOOK_BIN)"
   echo "servers     ${SERVERS[*]}"
-  echo "runs        RUNS=$RUNS SECS=$SECS CONCS='$CONCS' NEWCONN_CONCS='$NEWCONN_CONCS' MAX_REQS=$MAX_REQS"
+  echo "runs        RUNS=$RUNS SECS=$SECS STARTS=$STARTS CONCS='$CONCS' NEWCONN_CONCS='$NEWCONN_CONCS' MAX_REQS=$MAX_REQS"
   echo "payloads    $PAYLOADS (admission -> /$ADMISSION_PATH); newconn: $NEWCONN_PAYLOADS"
   echo "idle conns  $IDLE_CONNS after one $IDLE_PAYLOAD request each"
+  echo "pinning     servers: ${SERVER_CPUS:-none}, load generator: ${LOAD_CPUS:-none}"
 } >"$OUTDIR/meta.txt"
 echo "bench: ${SERVERS[*]}; ${#cells[@]} cells x $RUNS runs x ${SECS}s; about $est min; results in $OUTDIR" >&2
 
-# ---------------------------------------------------------------- 1. start-up, RUNS times each
-for r in $(seq "$RUNS"); do
+# ---------------------------------------------------------------- 1. start-up, STARTS times each
+for r in $(seq "$STARTS"); do
   for s in "${SERVERS[@]}"; do
     launch "$s" "start$r" && srv_row "$s" startup_ms "$r" "$LMS"
     [ -n "$LPID" ] && stop_pid "$LPID"
@@ -245,10 +254,11 @@ done
 # wrk_keepalive URL PAYLOAD C: load.sh's wrk invocation (same bounds and
 # threads), with bench/load.lua, which runs the shared load.lua and adds p99.9.
 wrk_keepalive() {
-  local t=$(( $3 < 2 ? $3 : 2 )) max=$MAX_REQS
+  local t=$(( $3 < 2 ? $3 : 2 )) max=$MAX_REQS pin=()
   (( max < $3 )) && max=$3
+  [ -n "$LOAD_CPUS" ] && pin=(taskset -c "$LOAD_CPUS")
   WRK_BODY=$(readlink -f "$2") WRK_MAX_PER_THREAD=$(( (max + t - 1) / t )) BENCH_SHARED_LUA=$SB/load.lua \
-    timeout -k 5 $((SECS + 15)) wrk -t "$t" -c "$3" -d "${SECS}s" --timeout 10s -s "$REPO/bench/load.lua" "$1" 2>&1
+    timeout -k 5 $((SECS + 15)) "${pin[@]}" wrk -t "$t" -c "$3" -d "${SECS}s" --timeout 10s -s "$REPO/bench/load.lua" "$1" 2>&1
 }
 for r in $(seq "$RUNS"); do
   for cell in "${cells[@]}"; do

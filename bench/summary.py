@@ -168,7 +168,9 @@ def main():
         return None if v is None else v / 1024
 
     metrics = [
-        ("startup_ms (median)", lambda s: medk(s, "startup_ms"), 1),
+        ("startup ms (median)", lambda s: medk(s, "startup_ms"), 1),
+        ("startup ms (min)", lambda s: min((v for v in (num(x) for x in srv.get(s, {}).get(
+            "startup_ms", [])) if v is not None), default=None), 1),
         ("probe ms (GET /healthz, running)", lambda s: medk(s, "healthz_ms"), 1),
         ("idle RSS MiB", lambda s: kib_mib(medk(s, "idle_rss_kb")), 2),
         ("RSS with idle conns MiB", lambda s: kib_mib(medk(s, "idle_conns_rss_kb")), 2),
@@ -255,8 +257,8 @@ def main():
                v <= 16 * 1024 and held == "256/256", "%s MiB, %s held" % (fmt(kib_mib(v), 2), held))
     v = medk(TH, "startup_ms")
     target("startup (spawn -> first 200) <= 5 ms", None if v is None else v <= 5,
-           "%s ms (launch.py; its own HTTPS GET on the running server takes %s ms)"
-           % (fmt(v, 1), fmt(medk(TH, "healthz_ms"), 1)))
+           "%s ms median of %d (launch.py; its own HTTPS GET on the running server takes %s ms)"
+           % (fmt(v, 1), len(srv.get(TH, {}).get("startup_ms", [])), fmt(medk(TH, "healthz_ms"), 1)))
     r = ratio(per.get("review_mutate"), per.get("jsmn"))
     target("instructions per 21 KB review <= 3x jsmn alone (callgrind)", None if r is None else r <= 3,
            "%s vs %s = %s" % (fmt(per.get("review_mutate"), 0), fmt(per.get("jsmn"), 0), fx(r)))

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +41,8 @@
 #define SERVER_EVENTS		64	/* epoll events taken per wait */
 #define SERVER_TICK_MS		100	/* timeout sweep and drain check period */
 #define SERVER_BACKLOG		1024
+#define ACCEPT_PAUSE_MS		100	/* out of descriptors: stop accepting this long */
+#define SERVER_SPARE_FDS	64	/* descriptors besides connections (logs, certs) */
 #define CONN_HEAD_RESERVE	512	/* response head is written before the body */
 #define CONN_IN_MIN		(8 * 1024)
 #define POOL_KEEP		8	/* idle buffers a worker keeps */
@@ -99,7 +102,8 @@ struct worker {
 	int			 ep;
 	struct conn		*conns;
 	int			 nconns;
-	int			 listening;
+	int			 listening;	/* the listener is in this epoll */
+	uint64_t		 accept_resume_us;	/* when paused by EMFILE */
 	struct review_ctx	*review;
 	struct pbuf		 pool[POOL_KEEP];
 	int			 npool;
@@ -115,7 +119,7 @@ static const char *const method_names[] = {
 static int listen_fd = -1;
 static struct worker workers[SERVER_MAX_WORKERS];
 static int nworkers;
-static atomic_int draining, stopping, open_conns;
+static atomic_int draining, stopping, open_conns, no_accept, listener_closed;
 
 static void conn_pump(struct conn *c);
 static void conn_close(struct conn *c);
@@ -727,7 +731,12 @@ conn_give_output(struct conn *c)
 			return 1;
 		br_ssl_engine_flush(eng, 0);
 	}
-	if (c->close_after || atomic_load(&draining)) {
+	/*
+	 * Close only if the head said so: a drain that began after a
+	 * keep-alive head was written must not close under a client that is
+	 * about to reuse the connection (its next answer says close).
+	 */
+	if (c->close_after) {
 		conn_close(c);
 		return 1;
 	}
@@ -876,6 +885,61 @@ dead:
 	conn_free(c);
 }
 
+/*
+ * Out of descriptors: the listener stays readable, and with level-triggered
+ * epoll it would wake this worker in a loop. Leave it alone for a moment;
+ * connections already open are served meanwhile.
+ */
+static void
+worker_accept_pause(struct worker *w)
+{
+	if (!w->listening)
+		return;
+	epoll_ctl(w->ep, EPOLL_CTL_DEL, listen_fd, NULL);
+	w->listening = 0;
+	w->accept_resume_us = server_now_us() + ACCEPT_PAUSE_MS * 1000u;
+	log_msg(LOG_WARN, "out of file descriptors (%d connections open): "
+	    "not accepting for %d ms", atomic_load(&open_conns), ACCEPT_PAUSE_MS);
+}
+
+/* Puts the listener back into the worker's epoll after a pause. */
+static void
+worker_accept_resume(struct worker *w)
+{
+	struct epoll_event e = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = NULL };
+
+	if (!w->listening && !atomic_load(&no_accept) &&
+	    server_now_us() >= w->accept_resume_us &&
+	    epoll_ctl(w->ep, EPOLL_CTL_ADD, listen_fd, &e) == 0)
+		w->listening = 1;
+}
+
+static void worker_accept(struct worker *w);
+
+/*
+ * Once accepting stops, each worker takes what is queued and leaves the
+ * listener; worker 0 closes it a tick later, right after a last accept,
+ * so no completed handshake is left in the queue to be reset.
+ */
+static void
+worker_leave_listener(struct worker *w)
+{
+	if (w->listening) {
+		worker_accept(w);
+		epoll_ctl(w->ep, EPOLL_CTL_DEL, listen_fd, NULL);
+		w->listening = 0;
+		/* two ticks: every other worker has left the listener by then */
+		w->accept_resume_us = server_now_us() + 2 * SERVER_TICK_MS * 1000u;
+	} else if (w == &workers[0] && listen_fd >= 0 &&
+	    server_now_us() >= w->accept_resume_us) {
+		worker_accept(w);
+		close(listen_fd);
+		listen_fd = -1;
+		/* after the last accept: what it took is in open_conns */
+		atomic_store(&listener_closed, 1);
+	}
+}
+
 /* Accepts connections until the backlog is empty or the cap is reached. */
 static void
 worker_accept(struct worker *w)
@@ -931,6 +995,8 @@ worker_accept(struct worker *w)
 		}
 		sl = sizeof(ss);
 	}
+	if (errno == EMFILE || errno == ENFILE)
+		worker_accept_pause(w);
 }
 
 /*
@@ -990,7 +1056,10 @@ worker_main(void *arg)
 			drained = 1;
 			last_sweep = 0;
 		}
+		if (atomic_load(&no_accept))
+			worker_leave_listener(w);
 		if (server_now_us() - last_sweep >= SERVER_TICK_MS * 1000u) {
+			worker_accept_resume(w);
 			worker_sweep(w, drained);
 			last_sweep = server_now_us();
 		}
@@ -1000,9 +1069,36 @@ worker_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Raises the soft descriptor limit to hold --max-conns connections (the
+ * usual soft default, 1024, is below the default cap). Returns the number
+ * of connections the limit allows.
+ */
+static int
+server_fd_limit(int want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return want;
+	if (rl.rlim_cur < (rlim_t)want + SERVER_SPARE_FDS) {
+		rl.rlim_cur = rl.rlim_max < (rlim_t)want + SERVER_SPARE_FDS ?
+		    rl.rlim_max : (rlim_t)want + SERVER_SPARE_FDS;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur < (rlim_t)want + SERVER_SPARE_FDS ?
+	    (int)rl.rlim_cur - SERVER_SPARE_FDS : want;
+}
+
 int
 server_start(const struct server_config *cfg)
 {
+	int fit = server_fd_limit(cfg->max_conns);
+
+	if (fit < cfg->max_conns)
+		log_msg(LOG_WARN, "descriptor limit allows %d connections, not --max-conns %d",
+		    fit, cfg->max_conns);
 	struct epoll_event e = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = NULL };
 	int i;
 
@@ -1012,6 +1108,7 @@ server_start(const struct server_config *cfg)
 		struct worker *w = &workers[i];
 
 		w->cfg = cfg;
+		w->listening = 1;
 		if ((w->ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
 		    epoll_ctl(w->ep, EPOLL_CTL_ADD, listen_fd, &e) < 0 ||
 		    (w->review = review_ctx_new(cfg->max_body)) == NULL ||
@@ -1027,6 +1124,18 @@ void
 server_drain(void)
 {
 	atomic_store(&draining, 1);
+}
+
+void
+server_stop_accepting(void)
+{
+	atomic_store(&no_accept, 1);
+}
+
+int
+server_listener_closed(void)
+{
+	return atomic_load(&listener_closed);
 }
 
 int
@@ -1049,5 +1158,6 @@ server_stop(void)
 	atomic_store(&stopping, 1);
 	for (i = 0; i < nworkers; i++)
 		pthread_join(workers[i].thread, NULL);
-	close(listen_fd);
+	if (listen_fd >= 0)
+		close(listen_fd);
 }

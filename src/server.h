@@ -49,6 +49,19 @@ int	server_start(const struct server_config *cfg);
  */
 void	server_drain(void);
 
+/*
+ * Stops accepting: the workers leave the listener and it is closed, so new
+ * connections are refused (a refused connect loses no request; one
+ * accepted at the very deadline would). Called near the end of the drain.
+ */
+void	server_stop_accepting(void);
+
+/*
+ * Whether the listener is closed after server_stop_accepting(): from then
+ * on server_open_conns() counts every connection that will ever be served.
+ */
+int	server_listener_closed(void);
+
 /* Whether draining started (for /readyz). */
 int	server_draining(void);
 

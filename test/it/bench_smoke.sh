@@ -22,7 +22,7 @@ out=$(mktemp -d /tmp/bench/smoke.XXXXXX) || { nok "mktemp"; end; }
 trap 'rm -rf "$out"' EXIT INT TERM
 
 # 1. the bench itself, reduced to one 2 s cell
-SHARED=$SHARED TINYHOOK_BIN=$TINYHOOK OUTDIR=$out/r PEERS='' SECS=2 RUNS=1 \
+SHARED=$SHARED TINYHOOK_BIN=$TINYHOOK OUTDIR=$out/r PEERS='' SECS=2 RUNS=1 STARTS=1 \
     PAYLOADS=pod-small-create CONCS=4 NEWCONN_PAYLOADS='' IDLE_CONNS=4 WARMUP=0 \
     CALLGRIND=0 PORT_BASE=31443 timeout 60 bash bench/run.sh >"$out/run.txt" 2>&1
 rc=$?

@@ -1,0 +1,233 @@
+"""soak.py: load and faults against the real binary (issue: prove it under attack).
+
+Phases, each bounded in time and count, all on 127.0.0.1:
+  1. slowloris: SLOW_CONNS connections hold half-sent heads while one
+     keep-alive client measures its p99; the p99 must not double.
+  2. --max-conns: connections past the cap are refused, the others served.
+  3. soak: wrk drives mixed payloads (every admission path and payload, and
+     conversions) over WRK_CONNS keep-alive connections for SOAK_SECS while
+     the certificate is rotated by a kubelet-style symlink swap every
+     second: 0 errors, 0 non-200, RSS sampled every second stays flat.
+  4. SIGTERM under load: no request is lost (read errors, timeouts and
+     non-200 are 0; only connects after the exit fail), exit 0.
+
+Environment: TINYHOOK_REF (a binary with policies/reference.h; built with
+make if unset), SOAK_SECS (60), SLOW_CONNS (1000), WRK_CONNS (64).
+Figures go to stdout; `make soak` runs a long version.
+"""
+import os
+import re
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from th import (BENCH_PAYLOADS, ROOT, Server, check, load, mkcerts, request,  # noqa: E402
+                summary)
+
+SOAK_SECS = int(os.environ.get("SOAK_SECS", "60"))
+SLOW_CONNS = int(os.environ.get("SLOW_CONNS", "1000"))
+WRK_CONNS = int(os.environ.get("WRK_CONNS", "64"))
+TMP = tempfile.mkdtemp(prefix="tinyhook-soak-")
+
+
+def reference_binary():
+    b = os.environ.get("TINYHOOK_REF")
+    if b:
+        return b
+    subprocess.run(["make", "-s", "POLICY=policies/reference.h", "build/reference/tinyhook"],
+                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    return os.path.join(ROOT, "build", "reference", "tinyhook")
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def p99_ms(srv, n):
+    """p99 latency of n sequential reviews on one keep-alive connection."""
+    body = load(os.path.join(BENCH_PAYLOADS, "pod-small-create.json"))
+    s = srv.connect()
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    lat = []
+    try:
+        for _ in range(n):
+            t0 = time.perf_counter()
+            r = request(s, "POST", "/validate", body)
+            lat.append((time.perf_counter() - t0) * 1000)
+            if r.status != 200:
+                return None
+    finally:
+        s.close()
+    lat.sort()
+    return lat[int(len(lat) * 0.99) - 1]
+
+
+def slowloris_phase(binary):
+    srv = Server(mkcerts(os.path.join(TMP, "slow")), "--log-level", "warn",
+                 "--header-timeout", "60s", "--max-conns", str(SLOW_CONNS + 100), binary=binary)
+    slow = []
+    try:
+        base = sorted(p99_ms(srv, 400) for _ in range(3))[1]
+        for _ in range(SLOW_CONNS):
+            s = srv.connect()
+            s.sendall(b"POST /validate HTTP/1.1\r\nHost: x\r\nContent-Le")
+            slow.append(s)
+        held = sorted(p99_ms(srv, 400) for _ in range(3))[1]
+        print("p99 of a keep-alive client: %.3f ms alone, %.3f ms with %d slowloris connections"
+              % (base, held, SLOW_CONNS))
+        check("%d slowloris connections: a client's p99 does not double (%.3f -> %.3f ms)"
+              % (SLOW_CONNS, base, held), held is not None and held <= 2 * base)
+        extra, refused = [], 0
+        for _ in range(150):
+            try:
+                s = srv.connect(timeout=3)
+                request(s, "GET", "/healthz")
+                extra.append(s)
+            except (OSError, EOFError):
+                refused += 1
+        check("--max-conns %d: connections past the cap refused (%d of 150)"
+              % (SLOW_CONNS + 100, refused), 40 <= refused <= 110)
+        body = load(os.path.join(BENCH_PAYLOADS, "pod-large-create.json"))
+        check("--max-conns: the open connections keep their service (%d reviews)" % len(extra),
+              extra and all(request(s, "POST", "/validate", body).status == 200 for s in extra))
+        for s in extra:
+            s.close()
+    finally:
+        for s in slow:
+            s.close()
+        check("slowloris phase: server exits 0", srv.stop() == 0)
+
+
+def kubelet_swap(base, src, stamp):
+    """The kubelet's atomic update of a Secret volume: ..data -> ..stamp."""
+    ts = os.path.join(base, "..%s" % stamp)
+    os.makedirs(ts)
+    for f in ("tls.crt", "tls.key", "ca.crt"):
+        shutil.copy(os.path.join(src, f), ts)
+    old = os.readlink(os.path.join(base, "..data")) if os.path.islink(os.path.join(base, "..data")) else None
+    os.symlink("..%s" % stamp, os.path.join(base, "..data_tmp"))
+    os.rename(os.path.join(base, "..data_tmp"), os.path.join(base, "..data"))
+    for f in ("tls.crt", "tls.key", "ca.crt"):
+        if not os.path.islink(os.path.join(base, f)):
+            os.symlink(os.path.join("..data", f), os.path.join(base, f))
+    if old:
+        shutil.rmtree(os.path.join(base, old))
+
+
+def wrk(port, secs, conns, threads=2):
+    env = dict(os.environ, PAYLOADS=BENCH_PAYLOADS)
+    return subprocess.Popen(
+        ["wrk", "-t", str(threads), "-c", str(conns), "-d", "%ds" % secs, "--timeout", "5s",
+         "-s", os.path.join(ROOT, "test", "soak", "mixed.lua"), "https://127.0.0.1:%d" % port],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
+
+
+def wrk_result(proc, timeout):
+    out, _ = proc.communicate(timeout=timeout)
+    m = re.search(r"SOAK (.*)", out)
+    if not m:
+        return None, out
+    return {k: int(v) for k, v in (kv.split("=") for kv in m.group(1).split())}, out
+
+
+def soak_phase(binary):
+    ca = mkcerts(os.path.join(TMP, "ca"))
+    pairs = []
+    for i in range(2):
+        d = os.path.join(TMP, "pair%d" % i)
+        shutil.copytree(ca, d)
+        subprocess.run(["sh", os.path.join(ROOT, "certs", "mkcerts.sh"), "--out", d, "--reuse-ca",
+                        "--force"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        pairs.append(d)
+    base = os.path.join(TMP, "kubelet")
+    os.makedirs(base)
+    kubelet_swap(base, pairs[0], "0")
+    srv = Server(base, binary=binary)   # info: reloads are logged (requests go to stdout)
+    samples, swaps = [], [0]
+    stop = threading.Event()
+
+    def rotate():
+        i = 1
+        while not stop.wait(1.0):
+            kubelet_swap(base, pairs[i % 2], str(i))
+            swaps[0] += 1
+            i += 1
+    rot = threading.Thread(target=rotate)
+    try:
+        proc = wrk(srv.port, SOAK_SECS, WRK_CONNS)
+        rot.start()
+        t_end = time.time() + SOAK_SECS
+        while time.time() < t_end and proc.poll() is None:
+            samples.append(rss_kib(srv.proc.pid))
+            time.sleep(1)
+        res, out = wrk_result(proc, SOAK_SECS + 30)
+    finally:
+        stop.set()
+        if rot.is_alive():
+            rot.join()
+    ok = res is not None
+    rate = res["requests"] / SOAK_SECS if ok else 0
+    print("soak: %s" % (out.strip().splitlines()[-1] if out else "no output"))
+    print("soak: %.0f req/s over %d s, %d keep-alive connections, %d certificate swaps"
+          % (rate, SOAK_SECS, WRK_CONNS, swaps[0]))
+    check("soak: wrk ran and reported (%d requests)" % (res["requests"] if ok else 0),
+          ok and res["requests"] > 1000, out[-500:])
+    if ok:
+        errs = res["connect"] + res["read"] + res["write"] + res["timeout"] + res["non200"]
+        check("soak with a certificate swap every second: 0 errors, 0 non-200 (%d)" % errs,
+              errs == 0, repr(res))
+    check("soak: the certificate was swapped every second (%d swaps)" % swaps[0],
+          swaps[0] >= SOAK_SECS - 3)
+    q = max(1, len(samples) // 4)
+    early, late = sorted(samples[q:2 * q])[q // 2], sorted(samples[-q:])[q // 2]
+    print("soak: RSS KiB samples (every second): %s" % samples)
+    check("soak: RSS flat (median of the 2nd quarter %d KiB, of the last %d KiB)" % (early, late),
+          late <= early * 1.10 + 512)
+    log = srv.stderr()
+    check("soak: every swap reloaded, no refusal logged",
+          "refused" not in log and log.count("certificate reloaded") >= swaps[0] - 2, log[-400:])
+    return srv
+
+
+def sigterm_phase(binary):
+    srv = Server(mkcerts(os.path.join(TMP, "term")), "--log-level", "warn",
+                 "--shutdown-grace", "4s", binary=binary)
+    proc = wrk(srv.port, 6, WRK_CONNS)
+    time.sleep(2)
+    srv.signal(signal.SIGTERM)
+    rc = srv.stop(timeout=20)
+    res, out = wrk_result(proc, 30)
+    print("sigterm: %s" % (out.strip().splitlines()[-1] if out else "no output"))
+    check("SIGTERM under load: exit 0", rc == 0, str(rc))
+    check("SIGTERM under load: no request lost (read, write, timeout, non-200 all 0)",
+          res is not None and res["read"] + res["write"] + res["timeout"] + res["non200"] == 0
+          and res["requests"] > 100, repr(res))
+
+
+def main():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, SLOW_CONNS + 1024)), hard))
+    binary = reference_binary()
+    try:
+        slowloris_phase(binary)
+        srv = soak_phase(binary)
+        check("soak: server exits 0 after the soak", srv.stop() == 0)
+        sigterm_phase(binary)
+    finally:
+        shutil.rmtree(TMP, ignore_errors=True)
+    summary("soak")
+
+
+if __name__ == "__main__":
+    main()
