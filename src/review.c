@@ -190,6 +190,61 @@ review_envelope(struct json *d, struct review_info *info, const char **why)
 	return req;
 }
 
+/* Whether v is absent, null, or of type t (what Go's typed decode accepts). */
+static int
+review_shape_ok(const struct json *d, int v, enum json_type t)
+{
+	enum json_type have = json_type(d, v);
+
+	return have == JSON_ABSENT || have == JSON_NULL || have == t;
+}
+
+/*
+ * Finds the PodSpec at path (e.g. "spec.template.spec") in obj and checks
+ * the shapes the rules rely on: every step an object, the container lists
+ * arrays of objects, images strings. The apiserver decodes objects into
+ * typed structs first, so it never sends other shapes; a caller that does
+ * gets a 400 rather than a policy that looked at nothing and allowed.
+ * Returns NULL or the reason.
+ */
+static const char *
+review_pod(struct json *d, int obj, const char *path, int *pod)
+{
+	static const char *const lists[] = {
+		"containers", "initContainers", "ephemeralContainers",
+	};
+	char name[64];
+	const char *dot;
+	size_t i, n;
+	int v = obj, c;
+
+	while (v != JSON_NONE && *path != '\0') {
+		dot = strchr(path, '.');
+		n = dot != NULL ? (size_t)(dot - path) : strlen(path);
+		if (n >= sizeof(name))
+			return "malformed object: pod spec path too long";
+		memcpy(name, path, n);
+		name[n] = '\0';
+		v = json_get(d, v, name);
+		if (!review_shape_ok(d, v, JSON_OBJECT))
+			return "malformed object: a pod spec step is not an object";
+		path += n + (dot != NULL);
+	}
+	if (json_type(d, v) != JSON_OBJECT)
+		return NULL;
+	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		c = json_get(d, v, lists[i]);
+		if (!review_shape_ok(d, c, JSON_ARRAY))
+			return "malformed object: a container list is not an array";
+		for (c = json_first(d, c); c != JSON_NONE; c = json_next(d, c))
+			if (json_type(d, c) != JSON_OBJECT ||
+			    !review_shape_ok(d, json_get(d, c, "image"), JSON_STRING))
+				return "malformed object: a container is not an object with a string image";
+	}
+	*pod = v;
+	return NULL;
+}
+
 /*
  * Decodes request (CONTRACT rule 8): operation, namespace (rule 10: from
  * request.namespace, never the object's), name, subResource, dryRun,
@@ -221,9 +276,9 @@ review_request(struct json *d, int req, struct admission *rq,
 	rq->old = review_obj(d, req, "oldObject");
 	rq->meta = review_obj(d, rq->object, "metadata");
 	rq->kind = rules_kind_find(d, review_obj(d, req, "kind"), policy_workloads);
-	rq->pod = rq->kind != NULL ? json_getp(d, rq->object, rq->kind->spec) : JSON_NONE;
-	if (json_type(d, rq->pod) != JSON_OBJECT)
-		rq->pod = JSON_NONE;
+	rq->pod = JSON_NONE;
+	if (rq->kind != NULL)
+		return review_pod(d, rq->object, rq->kind->spec, &rq->pod);
 	return NULL;
 }
 

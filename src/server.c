@@ -15,6 +15,7 @@
  * state does not allocate.
  */
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -914,7 +915,7 @@ worker_accept_resume(struct worker *w)
 		w->listening = 1;
 }
 
-static void worker_accept(struct worker *w);
+static void worker_accept(struct worker *w, int max);
 
 /*
  * Once accepting stops, each worker takes what is queued and leaves the
@@ -925,14 +926,14 @@ static void
 worker_leave_listener(struct worker *w)
 {
 	if (w->listening) {
-		worker_accept(w);
+		worker_accept(w, INT_MAX);
 		epoll_ctl(w->ep, EPOLL_CTL_DEL, listen_fd, NULL);
 		w->listening = 0;
 		/* two ticks: every other worker has left the listener by then */
 		w->accept_resume_us = server_now_us() + 2 * SERVER_TICK_MS * 1000u;
 	} else if (w == &workers[0] && listen_fd >= 0 &&
 	    server_now_us() >= w->accept_resume_us) {
-		worker_accept(w);
+		worker_accept(w, INT_MAX);
 		close(listen_fd);
 		listen_fd = -1;
 		/* after the last accept: what it took is in open_conns */
@@ -940,18 +941,23 @@ worker_leave_listener(struct worker *w)
 	}
 }
 
-/* Accepts connections until the backlog is empty or the cap is reached. */
+/*
+ * Accepts up to max connections. Serving takes one per wakeup: the
+ * listener stays readable, so EPOLLEXCLUSIVE wakes a worker that is idle
+ * in epoll_wait for the next one, and a burst of connects spreads over the
+ * workers instead of landing on whichever woke first.
+ */
 static void
-worker_accept(struct worker *w)
+worker_accept(struct worker *w, int max)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	struct epoll_event e;
 	struct conn *c;
-	int fd, one = 1;
+	int fd = -1, one = 1, n;
 
-	while ((fd = accept4(listen_fd, (struct sockaddr *)&ss, &sl,
-	    SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+	for (n = 0; n < max && (fd = accept4(listen_fd, (struct sockaddr *)&ss, &sl,
+	    SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0; n++) {
 		if (atomic_fetch_add(&open_conns, 1) >= w->cfg->max_conns ||
 		    (c = calloc(1, sizeof(*c))) == NULL) {
 			/* Refuse cleanly: the others keep their service. */
@@ -995,7 +1001,7 @@ worker_accept(struct worker *w)
 		}
 		sl = sizeof(ss);
 	}
-	if (errno == EMFILE || errno == ENFILE)
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE))
 		worker_accept_pause(w);
 }
 
@@ -1048,7 +1054,7 @@ worker_main(void *arg)
 		n = epoll_wait(w->ep, ev, SERVER_EVENTS, SERVER_TICK_MS);
 		for (i = 0; i < n; i++) {
 			if (ev[i].data.ptr == NULL)
-				worker_accept(w);
+				worker_accept(w, 1);
 			else
 				conn_pump(ev[i].data.ptr);
 		}

@@ -6,7 +6,7 @@
 # Integration tests: test/it/*.py (Debian's /usr/bin/python3) and
 # test/it/*.sh, run against the real static binary over real TLS.
 
-TEST_DEBS := clang python3-jsonpatch python3-yaml curl openssl file skopeo umoci qemu-user-static
+TEST_DEBS := clang python3-jsonpatch python3-yaml curl openssl file skopeo umoci qemu-user-static wrk
 TCC	:= $(shell command -v clang >/dev/null 2>&1 && echo clang || echo gcc)
 TB	:= build/test-$(PNAME)
 SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -26,7 +26,26 @@ $(TB)/%_test: test/unit/%_test.c $(LIB_SRCS) $(HDRS) $(wildcard test/unit/*.h) $
 
 unit: $(UNIT)
 
+# The server itself under ASan+UBSan (LeakSanitizer at exit), with BearSSL
+# built by clang with the same sanitizers, for a short soak (test/it/asan.sh).
+ASAN_B	:= build/asan-$(PNAME)
+BEARSSL_ASAN := build/bearssl-asan/libbearssl.a
+$(BEARSSL_ASAN): $(BEARSSL_SRC)/inc/bearssl.h
+	$(MAKE) -s -C $(BEARSSL_SRC) lib CONF=Unix BUILD=$(abspath $(dir $@)) \
+	    CC=clang CFLAGS='-O1 -g $(SAN) -W -Wall' >/dev/null
+
+$(ASAN_B)/tinyhook: $(SRCS) $(HDRS) $(JSMN_H) $(BEARSSL_ASAN) | build/.testdeps
+	@mkdir -p $(dir $@)
+	$(TCC) $(TCFLAGS) -I$(BEARSSL_SRC)/inc $(DEFS) -o $@ $(SRCS) $(BEARSSL_ASAN) -pthread
+
+asan: $(ASAN_B)/tinyhook
+
+# The long soak: 5 minutes of mixed load with certificate swaps, plus the
+# slowloris, --max-conns and SIGTERM phases (test/soak/soak.py).
+soak: build/.testdeps tinyhook
+	SOAK_SECS=$${SOAK_SECS:-300} /usr/bin/python3 test/soak/soak.py
+
 test: build/.testdeps tinyhook unit
 	TINYHOOK=$(abspath tinyhook) sh test/run.sh $(UNIT)
 
-.PHONY: test unit
+.PHONY: test unit soak asan

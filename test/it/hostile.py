@@ -493,8 +493,19 @@ CASES.append(("mutate: imagePullPolicy null on a container -> set, patch applies
 CASES.append(("mutate: labels with / and ~ in keys -> patch applies",
               lambda: mutate_applies(text(review(obj(labels={"a/b": "1", "c~d": "2"}))),
                                      {"environment": "development", "a/b": "1"})))
-CASES.append(("mutate: containers as an object -> no patch that fails to apply",
-              lambda: mutate_applies(text(review(obj(spec={"containers": {"image": GOOD}}))))))
+def mutate_malformed(body):
+    """/mutate of a shape the apiserver never sends: 400 with a JSON error
+    (no patch at all), never a patch that fails to apply."""
+    r = post("/mutate", body)
+    try:
+        err = r.json().get("error", "")
+    except ValueError:
+        err = ""
+    return r.status == 400 and "malformed" in err, r.status, r.body[:200]
+
+
+CASES.append(("mutate: containers as an object -> 400, no patch",
+              lambda: mutate_malformed(text(review(obj(spec={"containers": {"image": GOOD}}))))))
 CASES.append(("mutate: labels as an array -> no patch that fails to apply",
               lambda: mutate_applies(text(review(obj(labels=["a"]))))))
 

@@ -68,7 +68,7 @@ static const struct {
 	  "\"uid\":\"a\\u0026\\\"b\",\"allowed\":true}}", NULL },
 	{ ROUTE_VALIDATE, REQ("\"operation\":\"CREATE\",\"object\":{\"metadata\":[],"
 	  "\"spec\":{\"containers\":{\"name\":1},\"initContainers\":[7,null,\"x\"],"
-	  "\"volumes\":\"v\"}}"), 200, "\"uid\":\"u-1\"", NULL },
+	  "\"volumes\":\"v\"}}"), 400, "malformed object", NULL },
 	{ ROUTE_MUTATE, REQ("\"operation\":\"CREATE\",\"object\":{\"metadata\":"
 	  "{\"labels\":[\"a\"]},\"spec\":null}"), 200, "\"uid\":\"u-1\"", NULL },
 	{ ROUTE_CONVERT, "{\"apiVersion\":\"apiextensions.k8s.io/v1\",\"kind\":"
