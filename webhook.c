@@ -358,12 +358,14 @@ main(int argc, char **argv)
 		return rc;
 	snprintf(cert, sizeof(cert), "%s/tls.crt", o.cert_dir);
 	snprintf(key, sizeof(key), "%s/tls.key", o.cert_dir);
-	if (tls_store_init(o.tls_cert ? o.tls_cert : cert, o.tls_key ? o.tls_key : key,
+	/*
+	 * Listen first: a client connecting while the certificate loads waits
+	 * in the backlog instead of being refused and backing off. If the
+	 * certificate is bad we exit and those connections are reset.
+	 */
+	if (server_listen(&o.srv, err, sizeof(err)) < 0 ||
+	    tls_store_init(o.tls_cert ? o.tls_cert : cert, o.tls_key ? o.tls_key : key,
 	    err, sizeof(err)) < 0) {
-		fprintf(stderr, "tinyhook: %s\n", err);
-		return 1;
-	}
-	if (server_listen(&o.srv, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tinyhook: %s\n", err);
 		return 1;
 	}
