@@ -6,7 +6,7 @@
 # Integration tests: test/it/*.py (Debian's /usr/bin/python3) and
 # test/it/*.sh, run against the real static binary over real TLS.
 
-TEST_DEBS := clang python3-jsonpatch python3-yaml curl openssl file skopeo umoci qemu-user-static wrk
+TEST_DEBS := clang python3-jsonpatch python3-yaml curl openssl file skopeo umoci podman qemu-user-static wrk
 TCC	:= $(shell command -v clang >/dev/null 2>&1 && echo clang || echo gcc)
 TB	:= build/test-$(PNAME)
 SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

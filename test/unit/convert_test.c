@@ -55,18 +55,7 @@ static const struct convert_kind *const kinds[] = {
 	&evil_conversion, &nohub_conversion,
 };
 
-static int passed, failed;
-
-static void
-check(int ok, const char *what, const char *detail)
-{
-	if (ok)
-		passed++;
-	else {
-		failed++;
-		printf("FAIL %s: %s\n", what, detail);
-	}
-}
+#include "check.h"
 
 #define ENV	"\"apiVersion\":\"apiextensions.k8s.io/v1\",\"kind\":\"ConversionReview\""
 #define CR(desired, objs) \

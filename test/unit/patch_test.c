@@ -8,18 +8,7 @@
 #include "json.h"
 #include "patch.h"
 
-static int passed, failed;
-
-static void
-check(int ok, const char *what, const char *detail)
-{
-	if (ok)
-		passed++;
-	else {
-		failed++;
-		printf("FAIL %s: %s\n", what, detail);
-	}
-}
+#include "check.h"
 
 static const struct {
 	const char	*in, *out;

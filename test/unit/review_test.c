@@ -9,18 +9,7 @@
 
 #include "review.h"
 
-static int passed, failed;
-
-static void
-check(int ok, const char *what, const char *detail)
-{
-	if (ok)
-		passed++;
-	else {
-		failed++;
-		printf("FAIL %s: %s\n", what, detail);
-	}
-}
+#include "check.h"
 
 #define ENV	"\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\""
 #define REQ(x)	"{" ENV ",\"request\":{\"uid\":\"u-1\",\"kind\":{\"group\":\"\"," \
