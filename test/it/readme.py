@@ -5,7 +5,8 @@ repository (a sibling `shared` link makes ../shared resolve as in a
 checkout). `make run` is started in the background and the "Try it" curl
 line is run against it; `make test` is this runner, so it is not run again.
 The ```console blocks need a cluster: their files must exist after the sh
-blocks ran. The flags block must equal `tinyhook --help`, and every file
+blocks ran. Indented `make` lines (the 11-minute benchmark) are dry-run
+with make -n; test/it/bench_smoke.sh runs a short benchmark for real. The flags block must equal `tinyhook --help`, and every file
 the policy table names must exist.
 """
 import glob
@@ -141,6 +142,17 @@ def console_blocks(dst):
                           len(found) == 1, repr(found))
 
 
+def indented_make_lines(dst):
+    """Long-running make lines in indented blocks (the benchmark): make -n
+    proves the target and its variables resolve without running it."""
+    lines = re.findall(r"^    (make [^\n]+)$", README, re.M)
+    for line in lines:
+        p = subprocess.run("make -n " + line[len("make "):], shell=True, cwd=dst,
+                           capture_output=True, text=True, timeout=120)
+        check("README `%s` resolves (make -n)" % line[:60], p.returncode == 0, p.stderr[-500:])
+    check("README has the benchmark command", any("make bench" in l for l in lines))
+
+
 def troubleshooting_mirrors(dst):
     """The inline commands of Troubleshooting, mirrored exactly."""
     binary = os.path.join(dst, "tinyhook")
@@ -164,6 +176,7 @@ def main():
     try:
         sh_blocks(dst)
         console_blocks(dst)
+        indented_make_lines(dst)
         troubleshooting_mirrors(dst)
     finally:
         shutil.rmtree(top, ignore_errors=True)
