@@ -25,8 +25,10 @@ for t in "$@"; do
 	review-*) kind=review dict=test/fuzz/json.dict max=65536 ;;
 	*)	 echo "fuzz $t: FAIL unknown target"; fail=1; continue ;;
 	esac
-	if [ ! -x "$bin" ]; then
-		echo "fuzz $t: FAIL $bin not built"; fail=1; continue
+	# Through make, so a binary older than the sources is rebuilt: a
+	# stale one re-finds bugs already fixed.
+	if ! make -s "$bin" >/dev/null 2>&1 || [ ! -x "$bin" ]; then
+		echo "fuzz $t: FAIL $bin does not build (make $bin)"; fail=1; continue
 	fi
 	log=$B/logs/$t.log
 	mkdir -p "$B/logs"
