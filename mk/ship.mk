@@ -2,6 +2,7 @@
 #   make certs      CA + serving cert for SVC.NS.svc in certs/out/ (FORCE=1 to replace,
 #                   ROTATE=1 to issue a new serving cert under the same CA)
 #   make image      tinyhook-<version>-<arch>.oci.tar (OCI layout + docker-archive)
+#   make image-multiarch  tinyhook-<version>.oci.tar: one index, amd64 and arm64
 #   make manifests  tinyhook.yaml: everything `kubectl apply -f` needs, caBundle filled in
 #   make manifests-cert-manager  tinyhook-cert-manager.yaml (cert-manager issues the certs)
 #   make manifests-host  tinyhook-host.yaml: webhooks at https://127.0.0.1:9443 (k8s/host/)
@@ -28,6 +29,13 @@ image: $(OUT)
 	sh scripts/mkimage.sh --binary $(OUT) --out $(IMAGE) --arch $(IMAGE_ARCH) \
 	    --version $(VERSION) --policy-name $(PNAME) --policy-hash $(PHASH)
 
+# Both architectures in one OCI index (the arm64 binary is cross-built).
+image-multiarch: tinyhook
+	$(MAKE) -s ARCH=arm64 tinyhook-arm64
+	sh scripts/mkimage.sh --platform amd64=tinyhook --platform arm64=tinyhook-arm64 \
+	    --out tinyhook-$(VERSION).oci.tar --version $(VERSION) \
+	    --policy-name $(PNAME) --policy-hash $(PHASH)
+
 # k8s/generated/ (git-ignored) holds what the kustomize base needs from the
 # build: the serving key pair and `tinyhook manifests` output.
 manifests: tinyhook $(CERTS_OUT)/tls.crt
@@ -53,4 +61,4 @@ k8s-check: tinyhook.yaml
 	/usr/bin/python3 k8s/check.py check tinyhook.yaml --namespace $(NS) \
 	    --ca-bundle $(CERTS_OUT)/cabundle.b64
 
-.PHONY: certs image manifests manifests-cert-manager manifests-host k8s-check
+.PHONY: certs image image-multiarch manifests manifests-cert-manager manifests-host k8s-check
