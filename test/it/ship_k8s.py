@@ -79,8 +79,9 @@ t("readOnlyRootFilesystem", csc["readOnlyRootFilesystem"] is True)
 t("allowPrivilegeEscalation false", csc["allowPrivilegeEscalation"] is False)
 t("capabilities drop ALL", csc["capabilities"]["drop"] == ["ALL"])
 t("container runAsUser 65532", csc["runAsUser"] == 65532)
-t("requests 10m / 8Mi", c["resources"]["requests"] == {"cpu": "10m", "memory": "8Mi"})
-t("limit 32Mi", c["resources"]["limits"]["memory"] == "32Mi")
+t("requests 10m / 16Mi", c["resources"]["requests"] == {"cpu": "10m", "memory": "16Mi"})
+t("args pin 2 workers and the apiserver's 3 MiB body cap", c.get("args") == ["--workers", "2", "--max-body", "3Mi"])
+t("limit 64Mi", c["resources"]["limits"]["memory"] == "64Mi")
 t("containerPort 9443 named https",
   c["ports"][0]["containerPort"] == 9443 and c["ports"][0]["name"] == "https")
 for probe, path in (("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")):
