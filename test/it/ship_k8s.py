@@ -267,7 +267,7 @@ finally:
 
 # 4. Host unit and Dockerfile.
 unit = open("k8s/host/tinyhook.service").read()
-t("unit: ExecStart", "ExecStart=/usr/local/bin/tinyhook --listen 127.0.0.1:9443 --cert-dir /etc/tinyhook/certs" in unit)
+t("unit: ExecStart", "ExecStart=/usr/local/bin/tinyhook --listen 127.0.0.1:9443 --cert-dir /etc/tinyhook/certs --workers 2 --max-body 3Mi" in unit)
 for d in ("DynamicUser=yes", "NoNewPrivileges=yes", "ProtectSystem=strict", "CapabilityBoundingSet=\n",
           "PrivateDevices=yes", "RestrictAddressFamilies=", "SystemCallFilter=@system-service",
           "MemoryDenyWriteExecute=yes", "TimeoutStopSec=30"):
