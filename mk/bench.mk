@@ -27,7 +27,7 @@ build/.benchdeps: scripts/deps.sh
 # The drivers are built in a sub-make with POLICY=$(BENCH_POLICY), so that
 # DEFS and LIB_SRCS (test/test.mk) are exactly those of the reference build.
 ifeq ($(POLICY),$(BENCH_POLICY))
-$(BENCH_B)/bench/callgrind_%: bench/callgrind_%.c $(LIB_SRCS) $(HDRS) $(JSMN_H)
+$(BENCH_B)/bench/callgrind_%: bench/callgrind_%.c bench/slurp.h $(LIB_SRCS) $(HDRS) $(JSMN_H)
 	@mkdir -p $(dir $@)
 	$(BCC) $(BCFLAGS) $(DEFS) -o $@ $< $(if $(filter %_review,$@),$(LIB_SRCS))
 endif

@@ -1145,12 +1145,6 @@ server_listener_closed(void)
 }
 
 int
-server_draining(void)
-{
-	return atomic_load(&draining);
-}
-
-int
 server_open_conns(void)
 {
 	return atomic_load(&open_conns);

@@ -62,9 +62,6 @@ void	server_stop_accepting(void);
  */
 int	server_listener_closed(void);
 
-/* Whether draining started (for /readyz). */
-int	server_draining(void);
-
 /*
  * Number of open connections (all workers). Used by main to decide that
  * the drain is complete.

@@ -54,7 +54,6 @@ static struct {
 	pthread_mutex_t				 lock;
 	br_ssl_session_cache_lru		 lru;
 	unsigned char				 store[TLS_SESSION_CACHE_BYTES];
-	uint64_t				 hits, misses;
 } cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /*
@@ -455,7 +454,7 @@ tls_store_not_after(void)
 	return t;
 }
 
-/* Session cache vtable: the LRU under a mutex, counting hits. */
+/* Session cache vtable: the LRU under a mutex; a hit marks the connection. */
 static void
 tls_cache_save(const br_ssl_session_cache_class **ctx,
     br_ssl_server_context *sc, const br_ssl_session_parameters *params)
@@ -475,10 +474,6 @@ tls_cache_load(const br_ssl_session_cache_class **ctx,
 	(void)ctx;
 	pthread_mutex_lock(&cache.lock);
 	hit = cache.lru.vtable->load(&cache.lru.vtable, sc, params);
-	if (hit)
-		cache.hits++;
-	else
-		cache.misses++;
 	pthread_mutex_unlock(&cache.lock);
 	/* sc is the first member of struct tls_conn (see tls.h). */
 	if (hit)
@@ -489,15 +484,6 @@ tls_cache_load(const br_ssl_session_cache_class **ctx,
 static const br_ssl_session_cache_class tls_cache_class = {
 	sizeof(cache), tls_cache_save, tls_cache_load
 };
-
-void
-tls_cache_stats(uint64_t *hits, uint64_t *misses)
-{
-	pthread_mutex_lock(&cache.lock);
-	*hits = cache.hits;
-	*misses = cache.misses;
-	pthread_mutex_unlock(&cache.lock);
-}
 
 /* Takes a reference to the current credentials. */
 static struct tls_creds *

@@ -80,7 +80,5 @@ int	tls_conn_init(struct tls_conn *c);
 void	tls_conn_done(struct tls_conn *c);
 
 
-/* Counters of the session cache (for metrics and tests). */
-void	tls_cache_stats(uint64_t *hits, uint64_t *misses);
 
 #endif

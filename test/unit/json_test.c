@@ -8,18 +8,7 @@
 
 #include "json.h"
 
-static int passed, failed;
-
-static void
-check(int ok, const char *what, const char *input)
-{
-	if (ok)
-		passed++;
-	else {
-		failed++;
-		printf("FAIL %s: %s\n", what, input);
-	}
-}
+#include "check.h"
 
 /* Parses a copy placed at the end of a malloc'd block, so over-reads trip ASan. */
 static int
