@@ -13,11 +13,11 @@ if ! grep -rqs '^Types:.*deb-src\|^deb-src' /etc/apt/sources.list /etc/apt/sourc
 		exit 1
 	fi
 	sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources >"$srcs"
-	apt-get update -qq >/dev/null
+	apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
 fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bearssl.XXXXXX")
 (cd "$tmp" && apt-get source -qq bearssl >/dev/null 2>&1) || {
-	apt-get update -qq >/dev/null 2>&1 || true
+	apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null 2>&1 || true
 	(cd "$tmp" && apt-get source -qq bearssl >/dev/null)
 }
 mkdir -p "$(dirname "$dir")"

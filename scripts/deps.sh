@@ -17,6 +17,9 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "tinyhook: installing Debian packages:$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
+# A freshly booted machine may be running unattended-upgrades (or a second
+# make): wait for the dpkg lock instead of failing on it.
+lock='-o DPkg::Lock::Timeout=600'
 # A package named pkg:ARCH (the arm64 cross build) needs that dpkg architecture.
 for p in $missing; do
 	case $p in *:*)
@@ -24,6 +27,6 @@ for p in $missing; do
 		dpkg --print-foreign-architectures | grep -qx "$a" || dpkg --add-architecture "$a"
 	esac
 done
-apt-get update -qq >/dev/null || apt-get update
-apt-get install -y -qq --no-install-recommends $missing >/dev/null ||
-	apt-get install -y --no-install-recommends $missing
+apt-get $lock update -qq >/dev/null || apt-get $lock update
+apt-get $lock install -y -qq --no-install-recommends $missing >/dev/null ||
+	apt-get $lock install -y --no-install-recommends $missing
