@@ -26,7 +26,7 @@ OUT	:= tinyhook$(SUFFIX)
 B	:= build/$(PNAME)$(SUFFIX)
 
 # Third-party code comes from Debian at build time and lives under build/.
-DEBS	:= musl-tools libjsmn-dev dpkg-dev openssl curl file $(CROSS_DEBS)
+DEBS	:= musl-tools libjsmn-dev dpkg-dev patch openssl curl file $(CROSS_DEBS)
 BEARSSL_SRC ?= build/bearssl-src
 BEARSSL_LIB := build/bearssl-musl$(SUFFIX)/libbearssl.a
 JSMN_H	:= build/inc/jsmn/jsmn.h
@@ -70,9 +70,11 @@ build/.deps$(SUFFIX): scripts/deps.sh
 	sh scripts/deps.sh $(DEBS)
 	@touch $@
 
-$(JSMN_H): build/.deps$(SUFFIX)
+# Debian's header plus our patch (patches/jsmn-linear.patch: linear closing,
+# depth limit; see jsmn.h).
+$(JSMN_H): build/.deps$(SUFFIX) patches/jsmn-linear.patch
 	@mkdir -p $(dir $@)
-	cp /usr/include/jsmn.h $@
+	patch -s -o $@.new /usr/include/jsmn.h patches/jsmn-linear.patch && mv $@.new $@
 
 $(BEARSSL_SRC)/inc/bearssl.h: | build/.deps$(SUFFIX)
 	sh scripts/bearssl-src.sh $(BEARSSL_SRC)

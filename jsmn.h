@@ -14,6 +14,13 @@
  *                    strings. Strict mode still accepts some invalid JSON
  *                    (e.g. trailing garbage after the top value), so src/json.c
  *                    checks structure itself where it matters.
+ * JSMN_MAX_DEPTH     containers nested deeper are refused while tokenizing
+ *                    (JSMN_ERROR_DEPTH).
+ *
+ * patches/jsmn-linear.patch, applied by the Makefile to the copy, makes the
+ * tokenizer linear: upstream closes a container by walking up from the last
+ * token, as long as the depth, so N nested brackets cost O(N^2) (100k took
+ * 12 s); it also adds the depth limit above.
  */
 #ifndef TINYHOOK_JSMN_H
 #define TINYHOOK_JSMN_H
@@ -21,6 +28,8 @@
 #define JSMN_STATIC
 #define JSMN_PARENT_LINKS
 #define JSMN_STRICT
+#include "limit.h"
+#define JSMN_MAX_DEPTH JSON_MAX_DEPTH
 #include <jsmn/jsmn.h>
 
 #endif

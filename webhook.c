@@ -18,8 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "log.h"
 #include "review.h"
+#include "pool.h"
 #include "server.h"
 #include "tls.h"
 
@@ -42,7 +44,7 @@ static const char usage_head[] =
 /* Every flag; adding one: a row here and a case in main_flag(). */
 enum flag_id {
 	F_LISTEN, F_CERT_DIR, F_TLS_CERT, F_TLS_KEY, F_WORKERS, F_MAX_BODY,
-	F_MAX_CONNS, F_HEADER_TIMEOUT, F_BODY_TIMEOUT, F_IDLE_TIMEOUT,
+	F_MAX_CONNS, F_MAX_BUFFER_BYTES, F_HEADER_TIMEOUT, F_BODY_TIMEOUT, F_IDLE_TIMEOUT,
 	F_WRITE_TIMEOUT, F_SHUTDOWN_GRACE, F_LOG_LEVEL, F_HELP, F_VERSION,
 	NUM_FLAGS
 };
@@ -66,6 +68,8 @@ static const struct {
 	    "largest request body (suffix Ki or Mi); larger gets 413" },
 	[F_MAX_CONNS] = { "--max-conns", "N", "4096",
 	    "open connections; beyond it new ones are closed at once" },
+	[F_MAX_BUFFER_BYTES] = { "--max-buffer-bytes", "BYTES", "half the cgroup memory limit, else 64Mi",
+	    "all request and response buffers together; beyond it requests get 503" },
 	[F_HEADER_TIMEOUT] = { "--header-timeout", "DUR", "10s",
 	    "TLS handshake and request head must arrive within it (else 408)" },
 	[F_BODY_TIMEOUT] = { "--body-timeout", "DUR", "10s",
@@ -185,6 +189,11 @@ main_flag(struct opts *o, int id, const char *v)
 		if ((n = parse_size(v, 64ll << 20)) < 1024)
 			return bad_flag(flags[id].name, v, "expected 1Ki to 64Mi");
 		o->srv.max_body = (size_t)n;
+		return 0;
+	case F_MAX_BUFFER_BYTES:
+		if ((n = parse_size(v, 1ll << 40)) < (long long)POOL_BUDGET_MIN)
+			return bad_flag(flags[id].name, v, "expected 1Mi or more (suffix Ki or Mi)");
+		o->srv.max_buffer_bytes = (size_t)n;
 		return 0;
 	case F_MAX_CONNS:
 		if ((n = parse_size(v, 1000000)) < 1)
@@ -375,10 +384,16 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	pool_budget_set(o.srv.max_buffer_bytes ? o.srv.max_buffer_bytes : pool_budget_auto());
+	if (pool_budget() < 2 * o.srv.max_body)
+		log_msg(LOG_WARN, "--max-buffer-bytes %zu holds fewer than two --max-body %zu requests",
+		    pool_budget(), o.srv.max_body);
+	json_store_hook = pool_account;
 	if (server_start(&o.srv) < 0)
 		return 1;
-	log_msg(LOG_INFO, "tinyhook %s serving policy %s (%s) on %s with %d workers, certificate %s",
+	log_msg(LOG_INFO, "tinyhook %s serving policy %s (%s) on %s with %d worker%s, "
+	    "buffer budget %zu bytes, certificate %s",
 	    TINYHOOK_VERSION, policy_name, policy_hash, o.srv.listen, o.srv.workers,
-	    o.tls_cert ? o.tls_cert : cert);
+	    o.srv.workers == 1 ? "" : "s", pool_budget(), o.tls_cert ? o.tls_cert : cert);
 	return main_loop(&o, &set);
 }

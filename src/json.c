@@ -24,9 +24,13 @@ struct json_frame {
 /*
  * Releases the token array of st; st may be reused after (it starts empty).
  */
+int (*json_store_hook)(size_t old_bytes, size_t new_bytes);
+
 void
 json_store_free(struct json_store *st)
 {
+	if (json_store_hook != NULL && st->tok != NULL)
+		(void)json_store_hook((size_t)st->cap * sizeof(jsmntok_t), 0);
 	free(st->tok);
 	st->tok = NULL;
 	st->cap = 0;
@@ -50,9 +54,16 @@ json_store_reserve(struct json_store *st, int n)
 		return JSON_OK;
 	while (cap < n)
 		cap = cap > JSON_MAX_TOKENS / 2 ? JSON_MAX_TOKENS : cap * 2;
+	if (json_store_hook != NULL && !json_store_hook((size_t)st->cap *
+	    sizeof(jsmntok_t), (size_t)cap * sizeof(jsmntok_t)))
+		return JSON_ERR_BUSY;
 	p = realloc(st->tok, (size_t)cap * sizeof(jsmntok_t));
-	if (p == NULL)
+	if (p == NULL) {
+		if (json_store_hook != NULL)
+			(void)json_store_hook((size_t)cap * sizeof(jsmntok_t),
+			    (size_t)st->cap * sizeof(jsmntok_t));
 		return JSON_ERR_NOMEM;
+	}
 	st->tok = p;
 	st->cap = cap;
 	return JSON_OK;
@@ -286,6 +297,8 @@ json_parse(struct json *d, struct json_store *st, const char *s, size_t len)
 	    JSMN_ERROR_NOMEM)
 		if ((err = json_store_reserve(st, st->cap + 1)) != JSON_OK)
 			return err;
+	if (r == JSMN_ERROR_DEPTH)
+		return JSON_ERR_DEPTH;
 	if (r < 0)
 		return JSON_ERR_SYNTAX;
 	if ((err = json_check(s, len, st->tok, r)) != JSON_OK)
@@ -308,6 +321,8 @@ json_strerror(int err)
 	case JSON_ERR_DEPTH:	return "JSON nested too deeply";
 	case JSON_ERR_NOMEM:	return "out of memory for JSON tokens";
 	case JSON_ERR_NOTOBJ:	return "JSON body is not an object";
+	case JSON_ERR_BUSY:	return "server busy: JSON tokens are at the memory budget "
+				    "(--max-buffer-bytes), retry";
 	default:		return "invalid JSON";
 	}
 }

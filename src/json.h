@@ -28,11 +28,7 @@
 #include <stddef.h>
 #include "buf.h"
 
-/* Limits. Bodies are capped by the server (3 MiB, the apiserver's own cap). */
-#define JSON_MAX_TOKENS		(1 << 20)	/* ~20 MiB of tokens; above: 413 */
-#define JSON_MIN_TOKENS		4096		/* first token array of a worker */
-#define JSON_MAX_DEPTH		512		/* containers nested; above: 413 */
-#define JSON_MAX_LEN		0x7fffff00u	/* jsmn offsets are int */
+#include "limit.h"	/* JSON_MAX_DEPTH, JSON_MAX_TOKENS, ... */
 
 #define JSON_NONE	(-1)
 
@@ -51,9 +47,10 @@ enum json_err {
 	JSON_OK = 0,
 	JSON_ERR_SYNTAX = -1,	/* not JSON (400) */
 	JSON_ERR_TOOBIG = -2,	/* more tokens than JSON_MAX_TOKENS (413) */
-	JSON_ERR_DEPTH = -3,	/* nested deeper than JSON_MAX_DEPTH (413) */
+	JSON_ERR_DEPTH = -3,	/* nested deeper than JSON_MAX_DEPTH (400) */
 	JSON_ERR_NOMEM = -4,	/* token array could not grow (500) */
-	JSON_ERR_NOTOBJ = -5	/* top level value is not an object (400) */
+	JSON_ERR_NOTOBJ = -5,	/* top level value is not an object (400) */
+	JSON_ERR_BUSY = -6	/* json_store_hook refused the memory (503) */
 };
 
 /* The token array, owned by a worker and reused: it only ever grows. */
@@ -70,6 +67,14 @@ struct json {
 	int		 n;		/* tokens used */
 	int		 bad;		/* a string with invalid escapes was read */
 };
+
+/*
+ * When set (the server sets it to the memory budget's, pool.h), every
+ * growth of a token array asks it first: it returns 1 when the process may
+ * hold new_bytes instead of old_bytes, else 0 (the parse fails with
+ * JSON_ERR_BUSY). Freeing tells it new_bytes = 0. Unset offline.
+ */
+extern int (*json_store_hook)(size_t old_bytes, size_t new_bytes);
 
 void	json_store_free(struct json_store *st);
 int	json_store_reserve(struct json_store *st, int n);

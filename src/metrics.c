@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "certinfo.h"
 #include "metrics.h"
 
 static const char *const path_names[NUM_MP] = {
@@ -224,6 +225,8 @@ void
 metrics_render(struct buf *b, struct metrics *const *w, int n,
     const struct metrics_gauges *g)
 {
+	int i;
+
 	metrics_requests(b, w, n);
 	metrics_latency(b, w, n);
 	metrics_simple(b, "tinyhook_in_flight_requests", "gauge",
@@ -243,6 +246,15 @@ metrics_render(struct buf *b, struct metrics *const *w, int n,
 	metrics_simple(b, "tinyhook_connections_refused_total", "counter",
 	    "Connections closed at accept because --max-conns was reached.",
 	    (int64_t)SUM(refused));
+	metrics_simple(b, "tinyhook_busy_refusals_total", "counter",
+	    "Requests answered 503 because their buffers would pass --max-buffer-bytes.",
+	    (int64_t)SUM(busy_refusals));
+	metrics_simple(b, "tinyhook_buffer_bytes", "gauge",
+	    "Bytes of request and response buffers held (lent or kept).",
+	    (int64_t)g->buffer_bytes);
+	metrics_simple(b, "tinyhook_buffer_budget_bytes", "gauge",
+	    "The memory budget of all request and response buffers (--max-buffer-bytes).",
+	    (int64_t)g->buffer_budget);
 	metrics_simple(b, "tinyhook_received_bytes_total", "counter",
 	    "Bytes received from clients (TLS records).", (int64_t)SUM(bytes_in));
 	metrics_simple(b, "tinyhook_sent_bytes_total", "counter",
@@ -250,6 +262,13 @@ metrics_render(struct buf *b, struct metrics *const *w, int n,
 	metrics_simple(b, "tinyhook_certificate_expiry_timestamp_seconds", "gauge",
 	    "Expiry (notAfter) of the served certificate, seconds since the epoch.",
 	    g->cert_not_after);
+	metrics_head(b, "tinyhook_certificate_problem", "gauge",
+	    "1 while the served certificate has the problem (logged at load), else 0.");
+	for (i = 0; i < NUM_CERT_PROBLEMS; i++) {
+		buf_puts(b, "tinyhook_certificate_problem{problem=\"");
+		buf_puts(b, certinfo_problem_names[i]);
+		buf_puts(b, (g->cert_problems & (1u << i)) ? "\"} 1\n" : "\"} 0\n");
+	}
 	metrics_simple(b, "tinyhook_draining", "gauge",
 	    "1 after SIGTERM while requests finish, else 0.", g->draining);
 	metrics_head(b, "tinyhook_build_info", "gauge",

@@ -39,6 +39,7 @@ struct metrics {
 	uint64_t	handshakes_full, handshakes_resumed, handshake_failures;
 	uint64_t	bytes_in, bytes_out;
 	uint64_t	refused;	/* connections closed at accept (--max-conns) */
+	uint64_t	busy_refusals;	/* requests answered 503: memory budget */
 	uint64_t	in_flight;	/* gauge: requests between head and response */
 };
 
@@ -61,6 +62,8 @@ struct metrics_gauges {
 	int64_t		open_conns;
 	int64_t		cert_not_after;	/* seconds since the epoch */
 	int		draining;
+	size_t		buffer_bytes, buffer_budget;	/* pool.h */
+	unsigned	cert_problems;	/* certinfo.h bits */
 };
 
 /*

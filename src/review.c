@@ -16,6 +16,9 @@
 
 /* Envelope of the response without the variable parts (uid, messages). */
 #define REVIEW_OUT_FIXED	1024
+/* The apiserver's uids are 36-byte UUIDs; escaped, a longer one is refused. */
+#define REVIEW_UID_MAX		256
+#define REVIEW_UID_MAX_TEXT	"256"
 
 static const char review_api[] = "admission.k8s.io/v1";
 static const char review_kind[] = "AdmissionReview";
@@ -64,12 +67,19 @@ review_ctx_free(struct review_ctx *ctx)
 size_t
 review_out_cap(size_t body_len)
 {
-	size_t adm = REVIEW_OUT_FIXED + RULES_DENY_MAX + RULES_WARN_MAX +
+	return review_out_cap_for(ROUTE_CONVERT, body_len);
+}
+
+size_t
+review_out_cap_for(enum review_route route, size_t body_len)
+{
+	size_t adm = REVIEW_OUT_FIXED + REVIEW_UID_MAX + RULES_DENY_MAX + RULES_WARN_MAX +
 	    RULES_AUDIT_MAX + patch_base64_len(PATCH_MAX);
 
-	/* A conversion repeats every object; a field preserved in an
-	 * annotation is escaped, up to twice its bytes. */
-	return adm + 2 * body_len;
+	/* An AdmissionReview answer echoes only the uid and bounded outputs,
+	 * whatever the body's size. A conversion repeats every object; a
+	 * field preserved in an annotation is escaped, up to twice its bytes. */
+	return route == ROUTE_CONVERT ? adm + 2 * body_len : adm;
 }
 
 /* Copies string v (unescaped, cut to fit) into dst. */
@@ -115,9 +125,9 @@ static int
 review_status_of(int json_err)
 {
 	switch (json_err) {
-	case JSON_ERR_TOOBIG:
-	case JSON_ERR_DEPTH:	return 413;
+	case JSON_ERR_TOOBIG:	return 413;
 	case JSON_ERR_NOMEM:	return 500;
+	case JSON_ERR_BUSY:	return 503;
 	default:		return 400;
 	}
 }
@@ -169,6 +179,7 @@ static int
 review_envelope(struct json *d, struct review_info *info, const char **why)
 {
 	int req, uid, gvk;
+	size_t n;
 
 	*why = "expected admission.k8s.io/v1 AdmissionReview";
 	if (!json_str_eq(d, json_get(d, 0, "apiVersion"), review_api) ||
@@ -180,6 +191,11 @@ review_envelope(struct json *d, struct review_info *info, const char **why)
 	*why = "missing request.uid";
 	uid = json_get(d, req, "uid");
 	if (json_type(d, uid) != JSON_STRING || json_str_empty(d, uid))
+		return JSON_NONE;
+	/* The answer echoes it, and its buffer does not grow with the body. */
+	*why = "request.uid longer than " REVIEW_UID_MAX_TEXT " bytes";
+	(void)json_raw(d, uid, &n);
+	if (n > REVIEW_UID_MAX)
 		return JSON_NONE;
 	review_copy(d, uid, info->uid, sizeof(info->uid));
 	*why = "missing request.kind";

@@ -62,6 +62,9 @@ void			 review_ctx_free(struct review_ctx *ctx);
  */
 size_t	review_out_cap(size_t body_len);
 
+/* The same for one route: an AdmissionReview answer does not grow with the body. */
+size_t	review_out_cap_for(enum review_route route, size_t body_len);
+
 /*
  * Decodes body (len bytes, not NUL-terminated, not modified), runs the
  * compiled policy for route, and writes the JSON response body into out.

@@ -34,6 +34,7 @@
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
+#include "pool.h"
 #include "review.h"
 #include "server.h"
 #include "tls.h"
@@ -46,11 +47,10 @@
 #define SERVER_SPARE_FDS	64	/* descriptors besides connections (logs, certs) */
 #define CONN_HEAD_RESERVE	512	/* response head is written before the body */
 #define CONN_IN_MIN		(8 * 1024)
-#define POOL_KEEP		8	/* idle buffers a worker keeps */
-#define POOL_KEEP_MAX_BYTES	(1u << 20)	/* larger ones are freed on return */
 #define LOG_REQ_MAX		1024
 #define METRICS_OUT_MAX		(64 * 1024)	/* the exposition is ~10 KiB */
 #define CONN_LINGER_MS		2000	/* wait for the peer's close after ours */
+#define CONN_RETRY_AFTER	"Retry-After: 1\r\n"	/* on a 503: the budget frees in ms */
 /*
  * While draining, an idle keep-alive connection is closed only after this
  * long without a request: closing it at once races a client that is
@@ -65,12 +65,7 @@ enum conn_state {
 	CONN_CHUNKED,		/* reading a chunked body */
 	CONN_RESPOND,		/* response queued; input paused */
 	CONN_CLOSING,		/* close_notify sent or being sent */
-};
-
-/* A buffer lent by the worker's pool. */
-struct pbuf {
-	char	*p;
-	size_t	 cap;
+	CONN_PLAIN,		/* plain HTTP on the TLS port: answered, draining */
 };
 
 struct conn {
@@ -81,10 +76,11 @@ struct conn {
 	enum conn_state	 state;
 	int		 close_after;	/* close once the response is sent */
 	int		 is_idle;	/* between requests, no byte received */
+	int		 peeked;	/* first bytes looked at (plain HTTP?) */
 	uint32_t	 events;	/* current epoll interest */
 	uint64_t	 deadline_us;
 	uint64_t	 start_us;	/* first byte of the current request */
-	struct pbuf	 in, out;
+	struct pool_buf	 in, out;
 	size_t		 in_len;	/* bytes in in.p */
 	size_t		 out_off, out_len;	/* pending response bytes */
 	size_t		 req_end;	/* end of the current request in in.p */
@@ -106,8 +102,8 @@ struct worker {
 	int			 listening;	/* the listener is in this epoll */
 	uint64_t		 accept_resume_us;	/* when paused by EMFILE */
 	struct review_ctx	*review;
-	struct pbuf		 pool[POOL_KEEP];
-	int			 npool;
+	struct pool		 pool;
+	unsigned		 pressure_seen;	/* pool_pressure() at the last trim */
 	const struct server_config *cfg;
 	struct metrics		 metrics;	/* written by this worker only */
 };
@@ -213,40 +209,6 @@ server_listen(const struct server_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
-/* Lends a buffer of at least n bytes from the worker's pool (or malloc). */
-static int
-pool_get(struct worker *w, struct pbuf *b, size_t n)
-{
-	char *p;
-
-	if (b->cap >= n)
-		return 0;
-	if (b->p == NULL && w->npool > 0) {
-		*b = w->pool[--w->npool];
-		if (b->cap >= n)
-			return 0;
-	}
-	if ((p = realloc(b->p, n)) == NULL)
-		return -1;
-	b->p = p;
-	b->cap = n;
-	return 0;
-}
-
-/* Returns a lent buffer to the pool (or frees it when large or surplus). */
-static void
-pool_put(struct worker *w, struct pbuf *b)
-{
-	if (b->p == NULL)
-		return;
-	if (w->npool < POOL_KEEP && b->cap <= POOL_KEEP_MAX_BYTES)
-		w->pool[w->npool++] = *b;
-	else
-		free(b->p);
-	b->p = NULL;
-	b->cap = 0;
-}
-
 /* Sets the epoll interest of c to ev if it changed. */
 static void
 conn_watch(struct conn *c, uint32_t ev)
@@ -269,8 +231,8 @@ conn_free(struct conn *c)
 	epoll_ctl(w->ep, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	tls_conn_done(&c->tls);
-	pool_put(w, &c->in);
-	pool_put(w, &c->out);
+	pool_put(&w->pool, &c->in);
+	pool_put(&w->pool, &c->out);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -382,7 +344,7 @@ conn_error(struct conn *c, int status, const char *msg, const char *extra)
 	struct review_info ri;
 	struct buf b;
 
-	if (pool_get(c->w, &c->out, CONN_HEAD_RESERVE + 256) < 0) {
+	if (pool_get_small(&c->w->pool, &c->out, CONN_HEAD_RESERVE + 256) != POOL_OK) {
 		conn_close(c);
 		return;
 	}
@@ -395,13 +357,32 @@ conn_error(struct conn *c, int status, const char *msg, const char *extra)
 	conn_respond(c, status, "application/json", b.len, extra, &ri);
 }
 
+/*
+ * Answers a request whose buffer the pool refused (pool_get's rc): over the
+ * memory budget it is 503 with Retry-After (the apiserver retries nothing,
+ * but the failure names the cause, and kubectl users can retry); malloc
+ * itself failing is a 500.
+ */
+static void
+conn_refuse(struct conn *c, int rc)
+{
+	if (rc == POOL_BUSY) {
+		METRICS_ADD(c->w->metrics.busy_refusals, 1);
+		conn_error(c, 503, "server busy: request buffers are at the memory "
+		    "budget (--max-buffer-bytes), retry", CONN_RETRY_AFTER);
+	} else {
+		conn_error(c, 500, "out of memory", NULL);
+	}
+}
+
 /* Responds with a fixed JSON body. */
 static void
 conn_json(struct conn *c, int status, const char *body)
 {
 	size_t n = strlen(body);
 
-	if (pool_get(c->w, &c->out, CONN_HEAD_RESERVE + n) < 0) {
+	if (pool_get(&c->w->pool, &c->out, CONN_HEAD_RESERVE + n,
+	    CONN_HEAD_RESERVE + n) != POOL_OK) {
 		conn_close(c);
 		return;
 	}
@@ -414,12 +395,14 @@ static void
 conn_review(struct conn *c, enum review_route route)
 {
 	struct review_info ri;
-	size_t cap = review_out_cap(c->body_len);
+	size_t cap = review_out_cap_for(route, c->body_len);
 	struct buf b;
-	int status;
+	int status, rc;
 
-	if (pool_get(c->w, &c->out, CONN_HEAD_RESERVE + cap) < 0) {
-		conn_error(c, 500, "out of memory", NULL);
+	rc = pool_get(&c->w->pool, &c->out, CONN_HEAD_RESERVE + cap,
+	    CONN_HEAD_RESERVE + cap);
+	if (rc != POOL_OK) {
+		conn_refuse(c, rc);
 		return;
 	}
 	buf_init(&b, c->out.p + CONN_HEAD_RESERVE, cap);
@@ -434,7 +417,10 @@ conn_review(struct conn *c, enum review_route route)
 	if (status >= 400 && ri.error[0])
 		log_msg(LOG_WARN, "%s %.*s: %d %s", c->remote,
 		    (int)c->req.path_len, c->req.target, status, ri.error);
-	conn_respond(c, status, "application/json", b.len, NULL, &ri);
+	if (status == 503)
+		METRICS_ADD(c->w->metrics.busy_refusals, 1);
+	conn_respond(c, status, "application/json", b.len,
+	    status == 503 ? CONN_RETRY_AFTER : NULL, &ri);
 }
 
 /* Renders the sum of every worker's metrics. */
@@ -446,7 +432,8 @@ conn_metrics(struct conn *c)
 	struct buf b;
 	int i;
 
-	if (pool_get(c->w, &c->out, CONN_HEAD_RESERVE + METRICS_OUT_MAX) < 0) {
+	if (pool_get(&c->w->pool, &c->out, CONN_HEAD_RESERVE + METRICS_OUT_MAX,
+	    CONN_HEAD_RESERVE + METRICS_OUT_MAX) != POOL_OK) {
 		conn_error(c, 500, "out of memory", NULL);
 		return;
 	}
@@ -454,6 +441,9 @@ conn_metrics(struct conn *c)
 		all[i] = &workers[i].metrics;
 	g.open_conns = atomic_load(&open_conns);
 	g.cert_not_after = tls_store_not_after();
+	g.buffer_bytes = pool_held();
+	g.cert_problems = tls_store_problems();
+	g.buffer_budget = pool_budget();
 	g.draining = atomic_load(&draining);
 	buf_init(&b, c->out.p + CONN_HEAD_RESERVE, METRICS_OUT_MAX);
 	metrics_render(&b, all, nworkers, &g);
@@ -558,8 +548,9 @@ static void
 conn_head_done(struct conn *c)
 {
 	const struct server_config *cfg = c->w->cfg;
-	int route = conn_find_route(&c->req);
+	int route = conn_find_route(&c->req), rc;
 	uint64_t now = server_now_us();
+	char *old;
 
 	c->body_off = c->req.header_len;
 	c->body_len = 0;
@@ -590,6 +581,19 @@ conn_head_done(struct conn *c)
 		c->body_len = c->req.has_length ? (size_t)c->req.content_length : 0;
 		c->req_end = c->body_off + c->body_len;
 		c->state = CONN_BODY;
+		/*
+		 * The whole body in one buffer, taken now: a body that does
+		 * not fit the memory budget is refused before its first byte,
+		 * and a large one is not reallocated as it arrives.
+		 */
+		old = c->in.p;
+		if ((rc = pool_get(&c->w->pool, &c->in, c->req_end,
+		    c->req_end)) != POOL_OK) {
+			conn_refuse(c, rc);
+			return;
+		}
+		if (old != NULL && c->in.p != old)	/* the head moved with it */
+			c->req.target = c->in.p + (c->req.target - old);
 	}
 	if (c->req.expect_continue && (c->req.chunked || c->body_len > 0))
 		conn_continue(c);
@@ -679,9 +683,10 @@ static int
 conn_take_input(struct conn *c)
 {
 	br_ssl_engine_context *eng = &c->tls.sc.eng;
-	size_t n, room, limit = conn_in_limit(c);
+	size_t n, room, need, want, limit = conn_in_limit(c);
 	unsigned char *p;
 	char *old;
+	int rc;
 
 	if (c->in_len >= limit || (p = br_ssl_engine_recvapp_buf(eng, &n)) == NULL)
 		return 0;
@@ -693,10 +698,13 @@ conn_take_input(struct conn *c)
 	}
 	room = c->in_len + n > limit ? limit - c->in_len : n;
 	old = c->in.p;
-	if (pool_get(c->w, &c->in, c->in_len + room < CONN_IN_MIN ? CONN_IN_MIN :
-	    c->in_len + room) < 0) {
-		conn_close(c);
-		return 0;
+	need = c->in_len + room < CONN_IN_MIN ? CONN_IN_MIN : c->in_len + room;
+	/* Grow geometrically: a chunked body costs O(log n) reallocations. */
+	want = need < c->in.cap * 2 ? c->in.cap * 2 : need;
+	if ((rc = pool_get(&c->w->pool, &c->in, need,
+	    want < limit ? want : need)) != POOL_OK) {
+		conn_refuse(c, rc);
+		return 1;
 	}
 	/* The parsed head points into the buffer: follow it if it moved. */
 	if (old != NULL && c->in.p != old && c->req.target != NULL)
@@ -747,11 +755,11 @@ conn_give_output(struct conn *c)
 		memmove(c->in.p, c->in.p + c->req_end, n);
 	c->in_len = n;
 	c->out_off = c->out_len = 0;
-	pool_put(c->w, &c->out);
+	pool_put(&c->w->pool, &c->out);
 	memset(&c->req, 0, sizeof(c->req));
 	c->state = CONN_HEAD;
 	if (n == 0) {
-		pool_put(c->w, &c->in);
+		pool_put(&c->w->pool, &c->in);
 		c->is_idle = 1;
 		c->start_us = server_now_us();	/* idle since */
 		c->deadline_us = c->start_us +
@@ -771,6 +779,10 @@ conn_give_output(struct conn *c)
 static void
 conn_close(struct conn *c)
 {
+	/* Everything to send is in the engine: the buffers are free again. */
+	pool_put(&c->w->pool, &c->in);
+	pool_put(&c->w->pool, &c->out);
+	c->in_len = c->out_off = c->out_len = 0;
 	br_ssl_engine_close(&c->tls.sc.eng);
 	c->state = CONN_CLOSING;
 	c->deadline_us = server_now_us() + CONN_LINGER_MS * 1000u;
@@ -795,6 +807,48 @@ conn_send(struct conn *c)
 	return n < 0 && (errno == EAGAIN || errno == EINTR) ? 0 : -1;
 }
 
+/*
+ * A client that speaks plain HTTP to the TLS port (a curl without https://,
+ * a probe misconfigured) gets what Go's net/http answers, in clear text,
+ * instead of a reset it cannot explain. A TLS record starts with its
+ * content type (22 for a handshake, 0x80 for SSLv2's hello); an HTTP
+ * request starts with an upper-case method.
+ */
+static int
+conn_plain_http(struct conn *c)
+{
+	static const char msg[] = "HTTP/1.0 400 Bad Request\r\n\r\n"
+	    "Client sent an HTTP request to an HTTPS server.\n";
+	char first;
+
+	c->peeked = 1;
+	if (recv(c->fd, &first, 1, MSG_PEEK) != 1 || first < 'A' || first > 'Z')
+		return 0;
+	log_msg(LOG_INFO, "%s: plain HTTP request on the TLS port, answered 400", c->remote);
+	METRICS_ADD(c->w->metrics.handshake_failures, 1);
+	(void)send(c->fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL);
+	shutdown(c->fd, SHUT_WR);
+	/* Read and drop the request until the peer closes: closing with
+	 * unread input would reset the connection under our answer. */
+	c->state = CONN_PLAIN;
+	c->deadline_us = server_now_us() + CONN_LINGER_MS * 1000u;
+	conn_watch(c, EPOLLIN | EPOLLRDHUP);
+	return 1;
+}
+
+/* CONN_PLAIN: drops input; frees c at EOF. */
+static void
+conn_plain_drain(struct conn *c)
+{
+	char sink[4096];
+	ssize_t n;
+
+	while ((n = recv(c->fd, sink, sizeof(sink), 0)) > 0)
+		;
+	if (n == 0 || (errno != EAGAIN && errno != EINTR))
+		conn_free(c);
+}
+
 /* Reads ciphertext from the socket. Returns 1 progress, 0 would block, -1 EOF/error. */
 static int
 conn_recv(struct conn *c)
@@ -803,6 +857,10 @@ conn_recv(struct conn *c)
 	unsigned char *p;
 	size_t len;
 	ssize_t n;
+
+	if (c->state == CONN_PLAIN ||
+	    (!c->peeked && c->state == CONN_HANDSHAKE && conn_plain_http(c)))
+		return 0;
 
 	p = br_ssl_engine_recvrec_buf(eng, &len);
 	n = recv(c->fd, p, len, 0);
@@ -839,6 +897,10 @@ conn_pump(struct conn *c)
 	int progress, r;
 	unsigned st;
 
+	if (c->state == CONN_PLAIN) {
+		conn_plain_drain(c);
+		return;
+	}
 	do {
 		progress = 0;
 		st = br_ssl_engine_current_state(eng);
@@ -1067,11 +1129,16 @@ worker_main(void *arg)
 		if (server_now_us() - last_sweep >= SERVER_TICK_MS * 1000u) {
 			worker_accept_resume(w);
 			worker_sweep(w, drained);
+			if (pool_pressure() != w->pressure_seen) {
+				w->pressure_seen = pool_pressure();
+				pool_trim(&w->pool);
+			}
 			last_sweep = server_now_us();
 		}
 	}
 	while (w->conns)
 		conn_free(w->conns);
+	pool_trim(&w->pool);
 	return NULL;
 }
 

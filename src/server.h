@@ -30,6 +30,7 @@ struct server_config {
 	int		 idle_timeout_ms;
 	int		 write_timeout_ms;
 	int		 log_requests;		/* one JSON line per request on stdout */
+	size_t		 max_buffer_bytes;	/* pool.h: 0 = pool_budget_auto() */
 };
 
 /*

@@ -11,8 +11,11 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "certinfo.h"
+#include "log.h"
 #include "tls.h"
 
 #define TLS_MAX_KEY_BYTES	2048	/* raw key material: RSA-4096 CRT needs ~1.3 KiB */
@@ -42,6 +45,7 @@ static struct {
 	struct tls_creds	*cur;
 	char			 cert_path[4096], key_path[4096];
 	struct tls_filesig	 seen[2];	/* last loaded or refused */
+	atomic_uint		 problems;	/* certinfo.h, of cur */
 } store = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /*
@@ -416,6 +420,32 @@ tls_store_swap(struct tls_creds *c)
 	tls_creds_put(old);
 }
 
+/*
+ * Logs a warning for each problem of the leaf that the apiserver would
+ * refuse now or soon (certinfo.h); the certificate is served all the same.
+ */
+static void
+tls_store_inspect(const struct tls_creds *c)
+{
+	struct certinfo ci;
+	char when[32];
+	time_t t;
+	int i;
+
+	if (certinfo_read(c->chain[0].data, c->chain[0].data_len, time(NULL), &ci) < 0) {
+		atomic_store(&store.problems, 0);
+		return;
+	}
+	atomic_store(&store.problems, ci.problems);
+	t = (time_t)ci.not_after;
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	for (i = 0; i < NUM_CERT_PROBLEMS; i++)
+		if (ci.problems & (1u << i))
+			log_msg(LOG_WARN, "certificate %s: %s (subject \"%s\", SANs \"%s\", "
+			    "notAfter %s)", store.cert_path, certinfo_problem_names[i],
+			    ci.subject, ci.sans, when);
+}
+
 int
 tls_store_init(const char *cert_path, const char *key_path, char *err, size_t errlen)
 {
@@ -440,7 +470,14 @@ tls_store_check(int force, char *err, size_t errlen)
 	if ((c = tls_creds_load(store.cert_path, store.key_path, err, errlen)) == NULL)
 		return -1;
 	tls_store_swap(c);
+	tls_store_inspect(c);
 	return 1;
+}
+
+unsigned
+tls_store_problems(void)
+{
+	return atomic_load(&store.problems);
 }
 
 int64_t

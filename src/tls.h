@@ -70,6 +70,9 @@ int	tls_check_pem(const unsigned char *cert, size_t clen,
 /* Seconds since the epoch at which the served certificate expires. */
 int64_t	tls_store_not_after(void);
 
+/* The served certificate's problems (certinfo.h bits), 0 when none. */
+unsigned tls_store_problems(void);
+
 /*
  * Prepares c for a new connection with the current credentials (taking a
  * reference). Returns 0, or -1 if the context could not be reset.

@@ -80,7 +80,7 @@ t("allowPrivilegeEscalation false", csc["allowPrivilegeEscalation"] is False)
 t("capabilities drop ALL", csc["capabilities"]["drop"] == ["ALL"])
 t("container runAsUser 65532", csc["runAsUser"] == 65532)
 t("requests 10m / 16Mi", c["resources"]["requests"] == {"cpu": "10m", "memory": "16Mi"})
-t("args pin 2 workers and the apiserver's 3 MiB body cap", c.get("args") == ["--workers", "2", "--max-body", "3Mi"])
+t("args pin 2 workers, the apiserver's 3 MiB body cap and the memory bound", c.get("args") == ["--workers", "2", "--max-body", "3Mi", "--max-buffer-bytes", "24Mi", "--max-conns", "1024"])
 t("limit 64Mi", c["resources"]["limits"]["memory"] == "64Mi")
 t("containerPort 9443 named https",
   c["ports"][0]["containerPort"] == 9443 and c["ports"][0]["name"] == "https")
@@ -267,7 +267,7 @@ finally:
 
 # 4. Host unit and Dockerfile.
 unit = open("k8s/host/tinyhook.service").read()
-t("unit: ExecStart", "ExecStart=/usr/local/bin/tinyhook --listen 127.0.0.1:9443 --cert-dir /etc/tinyhook/certs --workers 2 --max-body 3Mi" in unit)
+t("unit: ExecStart", "ExecStart=/usr/local/bin/tinyhook --listen 127.0.0.1:9443 --cert-dir /etc/tinyhook/certs --workers 2 --max-body 3Mi --max-buffer-bytes 24Mi --max-conns 1024" in unit)
 for d in ("DynamicUser=yes", "NoNewPrivileges=yes", "ProtectSystem=strict", "CapabilityBoundingSet=\n",
           "PrivateDevices=yes", "RestrictAddressFamilies=", "SystemCallFilter=@system-service",
           "MemoryDenyWriteExecute=yes", "TimeoutStopSec=30"):
