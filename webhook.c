@@ -20,8 +20,10 @@
 
 #include "json.h"
 #include "log.h"
-#include "review.h"
+#include "offline.h"
+#include "version.h"
 #include "pool.h"
+#include "limit.h"
 #include "server.h"
 #include "tls.h"
 
@@ -188,7 +190,7 @@ main_flag(struct opts *o, int id, const char *v)
 	case F_MAX_BODY:
 		if ((n = parse_size(v, 64ll << 20)) < 1024)
 			return bad_flag(flags[id].name, v, "expected 1Ki to 64Mi");
-		o->srv.max_body = (size_t)n;
+		o->srv.conn.max_body = (size_t)n;
 		return 0;
 	case F_MAX_BUFFER_BYTES:
 		if ((n = parse_size(v, 1ll << 40)) < (long long)POOL_BUDGET_MIN)
@@ -208,10 +210,10 @@ main_flag(struct opts *o, int id, const char *v)
 	if ((ms = parse_duration(v)) < 1)
 		return bad_flag(flags[id].name, v, "expected a duration such as 500ms, 10s, 2m");
 	switch (id) {
-	case F_HEADER_TIMEOUT: o->srv.header_timeout_ms = (int)ms; break;
-	case F_BODY_TIMEOUT: o->srv.body_timeout_ms = (int)ms; break;
-	case F_IDLE_TIMEOUT: o->srv.idle_timeout_ms = (int)ms; break;
-	case F_WRITE_TIMEOUT: o->srv.write_timeout_ms = (int)ms; break;
+	case F_HEADER_TIMEOUT: o->srv.conn.header_timeout_ms = (int)ms; break;
+	case F_BODY_TIMEOUT: o->srv.conn.body_timeout_ms = (int)ms; break;
+	case F_IDLE_TIMEOUT: o->srv.conn.idle_timeout_ms = (int)ms; break;
+	case F_WRITE_TIMEOUT: o->srv.conn.write_timeout_ms = (int)ms; break;
 	case F_SHUTDOWN_GRACE: o->grace_ms = (int)ms; break;
 	}
 	return 0;
@@ -339,13 +341,13 @@ default_opts(struct opts *o)
 	memset(o, 0, sizeof(*o));
 	o->srv.listen = flags[F_LISTEN].def;
 	o->srv.workers = n < 1 ? 1 : n > 64 ? 64 : (int)n;
-	o->srv.max_body = SERVER_MAX_BODY;
+	o->srv.conn.max_body = SERVER_MAX_BODY;
 	o->srv.max_conns = SERVER_MAX_CONNS;
-	o->srv.header_timeout_ms = SERVER_HEADER_TIMEOUT_MS;
-	o->srv.body_timeout_ms = SERVER_BODY_TIMEOUT_MS;
-	o->srv.idle_timeout_ms = SERVER_IDLE_TIMEOUT_MS;
-	o->srv.write_timeout_ms = SERVER_WRITE_TIMEOUT_MS;
-	o->srv.log_requests = 1;
+	o->srv.conn.header_timeout_ms = SERVER_HEADER_TIMEOUT_MS;
+	o->srv.conn.body_timeout_ms = SERVER_BODY_TIMEOUT_MS;
+	o->srv.conn.idle_timeout_ms = SERVER_IDLE_TIMEOUT_MS;
+	o->srv.conn.write_timeout_ms = SERVER_WRITE_TIMEOUT_MS;
+	o->srv.conn.log_requests = 1;
 	o->cert_dir = flags[F_CERT_DIR].def;
 	o->grace_ms = SERVER_SHUTDOWN_GRACE_MS;
 }
@@ -385,9 +387,9 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	pool_budget_set(o.srv.max_buffer_bytes ? o.srv.max_buffer_bytes : pool_budget_auto());
-	if (pool_budget() < 2 * o.srv.max_body)
+	if (pool_budget() < 2 * o.srv.conn.max_body)
 		log_msg(LOG_WARN, "--max-buffer-bytes %zu holds fewer than two --max-body %zu requests",
-		    pool_budget(), o.srv.max_body);
+		    pool_budget(), o.srv.conn.max_body);
 	json_store_hook = pool_account;
 	if (server_start(&o.srv) < 0)
 		return 1;

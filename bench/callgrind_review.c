@@ -33,7 +33,7 @@ __attribute__((noinline)) unsigned long
 bench_loop(struct review_ctx *ctx, enum review_route route, const char *body,
     size_t len, struct buf *out, unsigned long n)
 {
-	struct review_info info;
+	struct verdict info;
 	unsigned long i, sum = 0;
 
 	for (i = 0; i < n; i++) {
@@ -53,7 +53,7 @@ main(int argc, char **argv)
 	};
 	enum review_route route = ROUTE_MUTATE;
 	struct review_ctx *ctx;
-	struct review_info info;
+	struct verdict info;
 	struct buf out;
 	unsigned long n = 1000;
 	size_t len = 0;

@@ -92,7 +92,7 @@ struct cv_review {
 	int				 desired;	/* desiredAPIVersion token */
 	char				 dav[CONVERT_NAME_MAX];
 	char				 msg[CONVERT_MSG_MAX];
-	struct review_info		*info;
+	struct verdict		*info;
 };
 
 /* ---- JSON text check (values restored from annotations, defaults) ---- */
@@ -1078,7 +1078,7 @@ cv_put(struct convert_obj *o, struct buf *out)
 
 /* Writes {"error":why} (a fixed string, never request data); returns status. */
 static int
-cv_error(struct buf *out, struct review_info *info, int status, const char *why)
+cv_error(struct buf *out, struct verdict *info, int status, const char *why)
 {
 	size_t n = strlen(why);
 
@@ -1142,7 +1142,7 @@ cv_gv(char *buf, const char **group, const char **version)
 static void
 cv_object_failed(struct cv_review *r, int i, int obj, const char *why)
 {
-	char kind[REVIEW_INFO_KIND];
+	char kind[VERDICT_KIND];
 	int meta = json_get(r->d, obj, "metadata");
 
 	(void)json_str_copy(r->d, json_get(r->d, obj, "kind"), kind, sizeof(kind));
@@ -1332,7 +1332,7 @@ cv_result(struct cv_review *r, struct buf *out, size_t mark, const char *why)
 
 /* See convert.h. */
 int
-convert_review_with(struct json *d, struct buf *out, struct review_info *info,
+convert_review_with(struct json *d, struct buf *out, struct verdict *info,
     const struct convert_kind *const *kinds, int nkinds)
 {
 	struct cv_review r;
@@ -1370,7 +1370,7 @@ convert_review_with(struct json *d, struct buf *out, struct review_info *info,
 
 /* See convert.h: with the compiled policy's tables. */
 int
-convert_review(struct json *d, struct buf *out, struct review_info *info)
+convert_review(struct json *d, struct buf *out, struct verdict *info)
 {
 	if (&policy_nconversions == NULL || policy_conversions == NULL)
 		return convert_review_with(d, out, info, NULL, 0);

@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include "buf.h"
 #include "json.h"
-#include "review.h"
+#include "verdict.h"
 
 /*
  * What a field rule says about one spoke version against the hub.
@@ -131,11 +131,11 @@ extern const int policy_nconversions;
  * Fills info->uid, info->kind ("ConversionReview"), info->allowed (1
  * Success, 0 Failure), info->name (the failing object's) and info->error.
  */
-int	convert_review(struct json *d, struct buf *out, struct review_info *info);
+int	convert_review(struct json *d, struct buf *out, struct verdict *info);
 
 /* The same with an explicit table (tests, other front ends). */
 int	convert_review_with(struct json *d, struct buf *out,
-	    struct review_info *info, const struct convert_kind *const *kinds,
+	    struct verdict *info, const struct convert_kind *const *kinds,
 	    int nkinds);
 
 /*

@@ -17,4 +17,15 @@
 #define JSON_MIN_TOKENS		4096		/* first token array of a worker */
 #define JSON_MAX_LEN		0x7fffff00u	/* jsmn offsets are int */
 
+/*
+ * Server defaults; each is a flag (webhook.c's table prints them in --help).
+ */
+#define SERVER_MAX_BODY		(8u << 20)	/* the apiserver caps requests at 3 MiB (CONTRACT rule 7) */
+#define SERVER_HEADER_TIMEOUT_MS 10000		/* handshake + request head */
+#define SERVER_BODY_TIMEOUT_MS	10000		/* the whole body, from the end of the head */
+#define SERVER_IDLE_TIMEOUT_MS	120000		/* > the apiserver's 90 s (CONTRACT rule 5) */
+#define SERVER_WRITE_TIMEOUT_MS	10000		/* a client that stops reading */
+#define SERVER_MAX_CONNS	4096
+#define SERVER_SHUTDOWN_GRACE_MS 15000		/* the Deployment's grace period is 30 s */
+
 #endif

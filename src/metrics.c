@@ -6,12 +6,8 @@
 
 #include "certinfo.h"
 #include "metrics.h"
+#include "version.h"
 
-static const char *const path_names[NUM_MP] = {
-	[MP_VALIDATE] = "/validate", [MP_MUTATE] = "/mutate",
-	[MP_CONVERT] = "/convert", [MP_HEALTHZ] = "/healthz",
-	[MP_READYZ] = "/readyz", [MP_METRICS] = "/metrics", [MP_OTHER] = "other",
-};
 static const char *const op_names[NUM_MO] = {
 	[MO_CREATE] = "CREATE", [MO_UPDATE] = "UPDATE", [MO_DELETE] = "DELETE",
 	[MO_CONNECT] = "CONNECT", [MO_NONE] = "",
@@ -38,6 +34,13 @@ static const char *const bucket_le[METRICS_NBUCKETS] = {
 	"5", "10",
 };
 
+/* The path label of route p. */
+static const char *
+metrics_path_name(int p)
+{
+	return p < NUM_ROUTES ? routes[p].path : "other";
+}
+
 /* Index of s in names[0..n), or dflt. */
 static int
 metrics_find(const char *const *names, int n, const char *s, size_t len, int dflt)
@@ -50,17 +53,11 @@ metrics_find(const char *const *names, int n, const char *s, size_t len, int dfl
 	return dflt;
 }
 
-enum metrics_path
-metrics_path_of(const char *path, size_t n)
-{
-	return (enum metrics_path)metrics_find(path_names, MP_OTHER, path, n, MP_OTHER);
-}
-
 /* The decision label of a finished review (or MD_NONE for other paths). */
 static enum metrics_decision
-metrics_decision(enum metrics_path p, const struct review_info *ri, int status)
+metrics_decision(enum route_id p, const struct verdict *ri, int status)
 {
-	if (p != MP_VALIDATE && p != MP_MUTATE && p != MP_CONVERT)
+	if (p != R_VALIDATE && p != R_MUTATE && p != R_CONVERT)
 		return MD_NONE;
 	if (status != 200 || ri == NULL || ri->error[0])
 		return MD_ERROR;
@@ -70,8 +67,8 @@ metrics_decision(enum metrics_path p, const struct review_info *ri, int status)
 }
 
 void
-metrics_observe(struct metrics *m, enum metrics_path p,
-    const struct review_info *ri, int status, uint64_t us)
+metrics_observe(struct metrics *m, enum route_id p,
+    const struct verdict *ri, int status, uint64_t us)
 {
 	int op = MO_NONE, kind = MK_NONE, b;
 
@@ -161,7 +158,7 @@ metrics_requests(struct buf *b, struct metrics *const *w, int n)
 						continue;
 					first = 1;
 					buf_puts(b, "tinyhook_requests_total{");
-					metrics_label(b, "path", path_names[p], &first);
+					metrics_label(b, "path", metrics_path_name(p), &first);
 					metrics_label(b, "operation", op_names[o], &first);
 					metrics_label(b, "kind", kind_names[k], &first);
 					metrics_label(b, "decision", decision_names[d], &first);
@@ -202,7 +199,7 @@ metrics_latency(struct buf *b, struct metrics *const *w, int n)
 		for (cum = 0, i = 0; i <= METRICS_NBUCKETS; i++) {
 			cum += SUM(latency[p][i]);
 			buf_puts(b, "tinyhook_request_duration_seconds_bucket{path=\"");
-			buf_puts(b, path_names[p]);
+			buf_puts(b, metrics_path_name(p));
 			buf_puts(b, "\",le=\"");
 			buf_puts(b, i < METRICS_NBUCKETS ? bucket_le[i] : "+Inf");
 			buf_puts(b, "\"} ");
@@ -210,11 +207,11 @@ metrics_latency(struct buf *b, struct metrics *const *w, int n)
 			buf_putc(b, '\n');
 		}
 		buf_puts(b, "tinyhook_request_duration_seconds_sum{path=\"");
-		buf_puts(b, path_names[p]);
+		buf_puts(b, metrics_path_name(p));
 		buf_puts(b, "\"} ");
 		metrics_put_seconds(b, SUM(latency_sum_us[p]));
 		buf_puts(b, "\ntinyhook_request_duration_seconds_count{path=\"");
-		buf_puts(b, path_names[p]);
+		buf_puts(b, metrics_path_name(p));
 		buf_puts(b, "\"} ");
 		buf_put_u64(b, count);
 		buf_putc(b, '\n');

@@ -15,12 +15,11 @@
 
 #include <stdint.h>
 #include "buf.h"
-#include "review.h"
+#include "route.h"
+#include "verdict.h"
 
-enum metrics_path {
-	MP_VALIDATE, MP_MUTATE, MP_CONVERT, MP_HEALTHZ, MP_READYZ, MP_METRICS,
-	MP_OTHER, NUM_MP
-};
+/* Path labels: the route table's (route.h), and "other" for R_NONE. */
+#define NUM_MP	(NUM_ROUTES + 1)
 enum metrics_op { MO_CREATE, MO_UPDATE, MO_DELETE, MO_CONNECT, MO_NONE, NUM_MO };
 enum metrics_kind {
 	MK_POD, MK_DEPLOYMENT, MK_REPLICASET, MK_STATEFULSET, MK_DAEMONSET,
@@ -47,15 +46,13 @@ struct metrics {
 #define METRICS_ADD(field, n) \
 	__atomic_store_n(&(field), (field) + (n), __ATOMIC_RELAXED)
 
-/* Maps a request path (without query) to its label. */
-enum metrics_path	metrics_path_of(const char *path, size_t n);
 
 /*
  * Counts one finished request: path, the review's operation, kind and
  * decision (ri may be NULL for non-review paths), HTTP status and latency.
  */
-void	metrics_observe(struct metrics *m, enum metrics_path p,
-	    const struct review_info *ri, int status, uint64_t us);
+void	metrics_observe(struct metrics *m, enum route_id p,
+	    const struct verdict *ri, int status, uint64_t us);
 
 /* Values that are not per-worker counters. */
 struct metrics_gauges {

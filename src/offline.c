@@ -10,7 +10,9 @@
 
 #include "json.h"
 #include "patch.h"
+#include "offline.h"
 #include "review.h"
+#include "version.h"
 #include "rules.h"
 
 #define OFFLINE_MAX_INPUT	(16u << 20)	/* bytes of a file to review */
@@ -207,7 +209,7 @@ offline_run(struct review_ctx *ctx, enum review_route route,
     const struct ostr *in, struct offline_answer *a)
 {
 	size_t cap = review_out_cap(in->len);
-	struct review_info info;
+	struct verdict info;
 	struct buf out;
 	char *mem = malloc(cap);
 

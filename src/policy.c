@@ -8,6 +8,7 @@
 
 #include "json.h"
 #include "review.h"
+#include "version.h"
 #include "rules.h"
 #include "convert.h"
 

@@ -90,7 +90,7 @@ review_copy(struct json *d, int v, char *dst, size_t cap)
 }
 
 static void
-review_set_err(struct review_info *info, const char *why)
+review_set_err(struct verdict *info, const char *why)
 {
 	size_t n = strlen(why);
 
@@ -106,7 +106,7 @@ review_set_err(struct review_info *info, const char *why)
  * client sent is echoed into an error.
  */
 static int
-review_error(struct buf *out, struct review_info *info, int status,
+review_error(struct buf *out, struct verdict *info, int status,
     const char *why)
 {
 	out->len = 0;
@@ -176,7 +176,7 @@ review_opt_str(struct json *d, int parent, const char *key, char *dst,
  * and returns the request token, or JSON_NONE with *why set.
  */
 static int
-review_envelope(struct json *d, struct review_info *info, const char **why)
+review_envelope(struct json *d, struct verdict *info, const char **why)
 {
 	int req, uid, gvk;
 	size_t n;
@@ -269,7 +269,7 @@ review_pod(struct json *d, int obj, const char *path, int *pod)
  */
 static const char *
 review_request(struct json *d, int req, struct admission *rq,
-    struct review_info *info)
+    struct verdict *info)
 {
 	int v;
 
@@ -345,7 +345,7 @@ review_put_patch(struct buf *out, struct rule_ctx *rc, int mutate)
 /* Writes the whole AdmissionReview response for a decided request. */
 static void
 review_put_response(struct buf *out, struct json *d, int uid,
-    struct rule_ctx *rc, int mutate, struct review_info *info)
+    struct rule_ctx *rc, int mutate, struct verdict *info)
 {
 	size_t off, n;
 
@@ -392,7 +392,7 @@ review_rule_ctx(struct review_ctx *ctx, struct rule_ctx *rc,
  */
 static int
 review_admission(struct review_ctx *ctx, struct json *d, int mutate,
-    struct buf *out, struct review_info *info)
+    struct buf *out, struct verdict *info)
 {
 	struct admission rq;
 	struct rule_ctx rc;
@@ -426,7 +426,7 @@ review_admission(struct review_ctx *ctx, struct json *d, int mutate,
  */
 static int
 review_convert(struct review_ctx *ctx, struct json *d, struct buf *out,
-    struct review_info *info)
+    struct verdict *info)
 {
 	(void)ctx;
 	return convert_review(d, out, info);
@@ -435,7 +435,7 @@ review_convert(struct review_ctx *ctx, struct json *d, struct buf *out,
 /* See review.h. */
 int
 review_handle(struct review_ctx *ctx, enum review_route route,
-    const char *body, size_t len, struct buf *out, struct review_info *info)
+    const char *body, size_t len, struct buf *out, struct verdict *info)
 {
 	struct json d;
 	int err;

@@ -11,37 +11,13 @@
 
 #include <stddef.h>
 #include "buf.h"
+#include "verdict.h"
 
 enum review_route {
 	ROUTE_VALIDATE,		/* POST /validate: AdmissionReview, no patch ever */
 	ROUTE_MUTATE,		/* POST /mutate: AdmissionReview, JSONPatch */
 	ROUTE_CONVERT,		/* POST /convert: ConversionReview */
 	NUM_REVIEW_ROUTES
-};
-
-/* Sizes of the copied strings in review_info; longer values are cut. */
-#define REVIEW_INFO_UID		64
-#define REVIEW_INFO_KIND	64
-#define REVIEW_INFO_NS		64
-#define REVIEW_INFO_NAME	254
-#define REVIEW_INFO_OP		16
-#define REVIEW_INFO_ERR		160
-
-/*
- * What one review decided, for the request log and metrics. Filled as far as
- * decoding got; empty strings for what was not reached. Strings are
- * unescaped and NUL-terminated; the log writer escapes them again.
- */
-struct review_info {
-	char	 uid[REVIEW_INFO_UID];
-	char	 kind[REVIEW_INFO_KIND];	/* request.kind.kind, e.g. "Pod" */
-	char	 ns[REVIEW_INFO_NS];
-	char	 name[REVIEW_INFO_NAME];
-	char	 op[REVIEW_INFO_OP];		/* CREATE, UPDATE, DELETE, CONNECT */
-	int	 allowed;			/* 1, 0, or -1 when no decision */
-	int	 patched;			/* a patch was returned */
-	int	 warnings;			/* number of warnings returned */
-	char	 error[REVIEW_INFO_ERR];	/* why a 4xx/5xx, for the log */
 };
 
 /* Per-worker scratch (token array, patch and message buffers). Opaque. */
@@ -75,16 +51,6 @@ size_t	review_out_cap_for(enum review_route route, size_t body_len);
  */
 int	review_handle(struct review_ctx *ctx, enum review_route route,
 	    const char *body, size_t len, struct buf *out,
-	    struct review_info *info);
-
-/* Offline subcommands, dispatched from main(): `tinyhook review ...`
- * and `tinyhook manifests ...`. Each returns the process exit code. */
-int	review_cli(int argc, char **argv);
-int	manifests_cli(int argc, char **argv);
-
-/* The compiled policy's name and hash (of the policy file), for --version,
- * logs and metrics. */
-extern const char policy_name[];
-extern const char policy_hash[];
+	    struct verdict *info);
 
 #endif

@@ -10,27 +10,14 @@
 
 #include <stddef.h>
 #include <stdint.h>
-
-/* Defaults; each one is a flag (see webhook.c). */
-#define SERVER_MAX_BODY		(8u << 20)	/* the apiserver caps requests at 3 MiB */
-#define SERVER_HEADER_TIMEOUT_MS 10000		/* handshake + request head */
-#define SERVER_BODY_TIMEOUT_MS	10000		/* the whole body, from the end of the head */
-#define SERVER_IDLE_TIMEOUT_MS	120000		/* > the apiserver's 90 s (CONTRACT rule 5) */
-#define SERVER_WRITE_TIMEOUT_MS	10000		/* a client that stops reading */
-#define SERVER_MAX_CONNS	4096
-#define SERVER_SHUTDOWN_GRACE_MS 15000
+#include "conn.h"
 
 struct server_config {
-	const char	*listen;		/* "host:port", ":port", "[v6]:port" */
-	int		 workers;
-	size_t		 max_body;
-	int		 max_conns;
-	int		 header_timeout_ms;
-	int		 body_timeout_ms;
-	int		 idle_timeout_ms;
-	int		 write_timeout_ms;
-	int		 log_requests;		/* one JSON line per request on stdout */
-	size_t		 max_buffer_bytes;	/* pool.h: 0 = pool_budget_auto() */
+	const char		*listen;	/* "host:port", ":port", "[v6]:port" */
+	int			 workers;
+	int			 max_conns;
+	size_t			 max_buffer_bytes;	/* pool.h: 0 = pool_budget_auto() */
+	struct conn_limits	 conn;		/* body size and timeouts */
 };
 
 /*

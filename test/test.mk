@@ -6,12 +6,12 @@
 # Integration tests: test/it/*.py (Debian's /usr/bin/python3) and
 # test/it/*.sh, run against the real static binary over real TLS.
 
-TEST_DEBS := clang python3-jsonpatch python3-yaml curl openssl file skopeo umoci podman qemu-user-static wrk
+TEST_DEBS := clang python3-jsonpatch python3-yaml python3-cryptography curl openssl file skopeo umoci podman qemu-user-static wrk
 TCC	:= $(shell command -v clang >/dev/null 2>&1 && echo clang || echo gcc)
 TB	:= build/test-$(PNAME)
 SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 TCFLAGS	:= -std=c11 -D_GNU_SOURCE -g -O1 $(SAN) $(WARN) -Isrc -I. -Ibuild/inc -Itest/unit
-IO_SRCS	:= src/tls.c src/server.c
+IO_SRCS	:= src/tls.c src/server.c src/pump.c
 LIB_SRCS := $(filter-out $(IO_SRCS),$(wildcard src/*.c))
 UNIT	:= $(patsubst test/unit/%.c,$(TB)/%,$(wildcard test/unit/*_test.c))
 

@@ -85,7 +85,7 @@ out_flags(const char *body, size_t len)
 /* Runs one review; returns the status and the answer's tree (strict). */
 static int
 run(enum review_route route, const char *body, size_t len,
-    struct review_info *info, struct jv **answer)
+    struct verdict *info, struct jv **answer)
 {
 	size_t cap = review_out_cap(len);
 	char *mem = malloc(cap ? cap : 1), *in = malloc(len ? len : 1);
@@ -154,7 +154,7 @@ audit_key_ok(const char *k, size_t n)
 /* Rules 14-20 on an AdmissionReview answer; returns the patch or NULL. */
 static const struct jv *
 check_admission(const struct jv *ans, const struct jv *req,
-    const struct review_info *info, int mutate)
+    const struct verdict *info, int mutate)
 {
 	const struct jv *r, *v, *st, *w;
 	long total = 0, c;
@@ -274,7 +274,7 @@ check_idempotent(struct jv *review, struct jv *patched)
 {
 	struct jv *req = (struct jv *)jv_get(review, "request"), *ans = NULL;
 	struct jv_out o = { 0 };
-	struct review_info info;
+	struct verdict info;
 	long k = jv_find(req, "object", 6);
 	int status;
 
@@ -334,7 +334,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	enum review_route route;
-	struct review_info info;
+	struct verdict info;
 	struct jv *ans = NULL, *in = NULL, *patched;
 	const struct jv *req, *patch, *err;
 	const char *body;

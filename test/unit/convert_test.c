@@ -264,7 +264,7 @@ static const struct {
 /* Parses body, converts with the test tables into out. */
 static int
 run(const char *body, size_t len, char *outp, size_t cap, size_t *outlen,
-    struct review_info *info)
+    struct verdict *info)
 {
 	static struct json_store st;
 	struct json d;
@@ -296,7 +296,7 @@ run_cases(void)
 {
 	static char out[1 << 16];
 	char detail[1 << 14];
-	struct review_info info;
+	struct verdict info;
 	size_t i, n = 0;
 	int status, ok;
 
@@ -328,7 +328,7 @@ round_trip(const char *what, const char *obj, const char *to, const char *back,
 {
 	static char body[1 << 15], out[1 << 15];
 	static struct json_store st;
-	struct review_info info;
+	struct verdict info;
 	struct json d;
 	size_t n, off, on;
 	int o;
@@ -413,7 +413,7 @@ run_overflow(void)
 {
 	static const char body[] = CR("stable.example.com/v1", CT_B "," CT_B);
 	static char out[256];
-	struct review_info info;
+	struct verdict info;
 	size_t n;
 	int status = run(body, strlen(body), out, sizeof(out), &n, &info);
 

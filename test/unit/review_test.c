@@ -68,7 +68,7 @@ static void
 test_cases(struct review_ctx *ctx)
 {
 	static char out[1 << 16];
-	struct review_info info;
+	struct verdict info;
 	struct buf b;
 	size_t i, n;
 	char *body;
@@ -99,7 +99,7 @@ test_info(struct review_ctx *ctx)
 	    "\"operation\":\"UPDATE\",\"namespace\":\"n\\u0073\",\"name\":\"web\","
 	    "\"object\":{\"metadata\":{\"name\":\"web\"}},\"oldObject\":{}}}";
 	static char out[1 << 16];
-	struct review_info info;
+	struct verdict info;
 	struct buf b;
 
 	buf_init(&b, out, sizeof(out));

@@ -1,0 +1,33 @@
+/*
+ * verdict.h: what one request decided, the record every layer shares (the
+ * reviewer fills it, the access log, metrics and the offline reporter read
+ * it). At the bottom of the house: it includes nothing of ours.
+ */
+#ifndef TINYHOOK_VERDICT_H
+#define TINYHOOK_VERDICT_H
+
+/* Sizes of the copied strings; longer values are cut. */
+#define VERDICT_UID		64
+#define VERDICT_KIND		64
+#define VERDICT_NS		64
+#define VERDICT_NAME		254	/* DNS-1123 subdomain: 253 + NUL */
+#define VERDICT_OP		16
+#define VERDICT_ERR		160
+
+/*
+ * Filled as far as decoding got; empty strings for what was not reached.
+ * Strings are unescaped and NUL-terminated; writers escape them again.
+ */
+struct verdict {
+	char	 uid[VERDICT_UID];
+	char	 kind[VERDICT_KIND];	/* request.kind.kind, e.g. "Pod" */
+	char	 ns[VERDICT_NS];
+	char	 name[VERDICT_NAME];
+	char	 op[VERDICT_OP];	/* CREATE, UPDATE, DELETE, CONNECT */
+	int	 allowed;		/* 1, 0, or -1 when no decision */
+	int	 patched;		/* a patch was returned */
+	int	 warnings;		/* number of warnings returned */
+	char	 error[VERDICT_ERR];	/* why a 4xx/5xx, for the log */
+};
+
+#endif
