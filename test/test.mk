@@ -30,7 +30,8 @@ unit: $(UNIT)
 # built by clang with the same sanitizers, for a short soak (test/it/asan.sh).
 ASAN_B	:= build/asan-$(PNAME)
 BEARSSL_ASAN := build/bearssl-asan/libbearssl.a
-$(BEARSSL_ASAN): $(BEARSSL_SRC)/inc/bearssl.h
+$(BEARSSL_ASAN): $(BEARSSL_STAMP)
+	rm -rf $(dir $@)
 	$(MAKE) -s -C $(BEARSSL_SRC) lib CONF=Unix BUILD=$(abspath $(dir $@)) \
 	    CC=clang CFLAGS='-O1 -g $(SAN) -W -Wall' >/dev/null
 
