@@ -137,6 +137,51 @@ def server_reply(port, ems_data):
     return "hello", exts
 
 
+def hello_extensions(data):
+    """Extension types of the ClientHello record at the start of data."""
+    rec = data[5:]
+    p = 4 + 2 + 32			# header, version, random
+    p += 1 + rec[p]			# session id
+    p += 2 + struct.unpack(">H", rec[p:p + 2])[0]	# suites
+    p += 1 + rec[p]			# compression methods
+    end = p + 2 + struct.unpack(">H", rec[p:p + 2])[0]
+    p += 2
+    types = []
+    while p < end:
+        t, n = struct.unpack(">HH", rec[p:p + 4])
+        types.append(t)
+        p += 4 + n
+    return types
+
+
+def offered_extensions(binary, body, godebug=""):
+    """Runs a Go client against a bare listener; returns its ClientHello's
+    extension types (the handshake then fails, on purpose)."""
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(1)
+    ls.settimeout(CMD_SECS)
+    env = go_env()
+    if godebug:
+        env["GODEBUG"] = godebug
+    p = subprocess.Popen([binary, "-ca", os.path.join(CERTS, "ca.crt"), "-url",
+                          "https://127.0.0.1:%d/" % ls.getsockname()[1], "-body", body],
+                         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        c, _ = ls.accept()
+        c.settimeout(5)
+        head = recv_exact(c, 5)
+        types = hello_extensions(head + recv_exact(c, struct.unpack(">H", head[3:5])[0]))
+        c.close()
+        return types
+    except (OSError, EOFError, struct.error, IndexError) as e:
+        return ["error: %s" % e]
+    finally:
+        ls.close()
+        p.kill()
+        p.wait()
+
+
 def wire_cases(srv):
     kind, exts = server_reply(srv.port, b"")
     check("wire: ClientHello with extension 23 -> ServerHello echoes it, empty",
@@ -283,12 +328,16 @@ def go119_case(srv, body, uid):
         return
     exe = os.path.join(TMP, "emsclient-system")
     err = go_build(go, exe)
-    if not check("Go (%s) builds the client" % go, err is None, err or ""):
+    ver = (subprocess.run([go, "version"], capture_output=True, text=True).stdout.split() + ["", "", "go ?"])[2]
+    if not check("%s (%s) builds the client" % (ver, go), err is None, err or ""):
         return
+    types = offered_extensions(exe, body)
+    check("%s offers ALPN and no extension 23: its POST is the client-without-EMS path"
+          % ver, EMS_EXT not in types and 0x0010 in types, repr(types))
     rows = go_run(exe, "https://127.0.0.1:%d/validate?timeout=10s" % srv.port, body, n=2)
     r = rows[0]
-    check("%s: POST /validate of the captured request -> 200, envelope, uid (TLS %s, ALPN %s, EMS %s)"
-          % (r.get("go"), r.get("version"), r.get("alpn"), r.get("ems")),
+    check("%s: POST /validate of the captured request, 2 connections -> 200, envelope, uid "
+          "(%s, ALPN %s)" % (r.get("go"), r.get("version"), r.get("alpn")),
           len(rows) == 2 and all(review_ok(x, uid) and x.get("version") == "TLS1.2" and
                                  x.get("alpn") == "http/1.1" for x in rows),
           repr(rows)[:600])
@@ -335,6 +384,8 @@ def go_new_cases(srv, body, uid):
     if exe is None:
         return
     url = "https://127.0.0.1:%d/validate?timeout=10s" % srv.port
+    types = offered_extensions(exe, body, "fips140=on")
+    check("Go >= 1.24 with GODEBUG=fips140=on offers extension 23", EMS_EXT in types, repr(types))
     # go.mod says go 1.19; tlsunsafeekm=0 is the current default that it
     # would otherwise relax (keying material export without EMS).
     r = go_run(exe, url, body, "tlsunsafeekm=0")[0]
