@@ -59,6 +59,8 @@ done
 # T0Comp (C#, shipped in T0/) turns src/**/*.t0 into the .c files beside
 # them; BearSSL's own "T0" target builds it with mono's compiler and reruns
 # it on every .t0 file (the unpatched ones come out byte-identical).
-make -s -C "$dir" CONF=Unix T0 >/dev/null
+log=$(mktemp "${TMPDIR:-/tmp}/bearssl-t0.XXXXXX")
+make -s -C "$dir" CONF=Unix T0 >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; exit 1; }
+rm -f "$log"
 rm -f "$dir"/.tinyhook-patched-*
 touch "$stamp"
