@@ -26,9 +26,16 @@ OUT	:= tinyhook$(SUFFIX)
 B	:= build/$(PNAME)$(SUFFIX)
 
 # Third-party code comes from Debian at build time and lives under build/.
-DEBS	:= musl-tools libjsmn-dev dpkg-dev patch openssl curl file $(CROSS_DEBS)
+# mono-mcs and mono-runtime run BearSSL's T0 compiler on our patched sources.
+DEBS	:= musl-tools libjsmn-dev dpkg-dev patch mono-mcs mono-runtime openssl curl \
+	   file $(CROSS_DEBS)
 BEARSSL_SRC ?= build/bearssl-src
 BEARSSL_LIB := build/bearssl-musl$(SUFFIX)/libbearssl.a
+# Our changes to BearSSL (README, "Extended Master Secret"). The stamp names
+# the patches' hash, so a changed patch re-unpacks and rebuilds BearSSL.
+BEARSSL_PATCHES := $(sort $(wildcard patches/bearssl-*.patch))
+BEARSSL_STAMP := $(BEARSSL_SRC)/.tinyhook-patched-$(shell cat /dev/null \
+	   $(BEARSSL_PATCHES) | sha256sum | cut -c1-12)
 JSMN_H	:= build/inc/jsmn/jsmn.h
 
 WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
@@ -76,11 +83,14 @@ $(JSMN_H): build/.deps$(SUFFIX) patches/jsmn-linear.patch
 	@mkdir -p $(dir $@)
 	patch -s -o $@.new /usr/include/jsmn.h patches/jsmn-linear.patch && mv $@.new $@
 
-$(BEARSSL_SRC)/inc/bearssl.h: | build/.deps$(SUFFIX)
-	sh scripts/bearssl-src.sh $(BEARSSL_SRC)
+$(BEARSSL_STAMP): $(BEARSSL_PATCHES) | build/.deps$(SUFFIX)
+	sh scripts/bearssl-src.sh $(BEARSSL_SRC) $(BEARSSL_PATCHES)
 
 # Debian's prebuilt libbearssl.a is glibc-only (__memcpy_chk): build it with musl.
-$(BEARSSL_LIB): $(BEARSSL_SRC)/inc/bearssl.h
+# Each BearSSL build starts from an empty directory: the unpacked sources
+# keep their 2018 dates, so old objects would look newer than them.
+$(BEARSSL_LIB): $(BEARSSL_STAMP)
+	rm -rf $(dir $@)
 	$(MAKE) -s -C $(BEARSSL_SRC) lib CONF=Unix BUILD=$(abspath $(dir $@)) \
 	    CC='$(CC)' CFLAGS='-O2 -fno-pic -ffunction-sections -fdata-sections -W -Wall' \
 	    >/dev/null

@@ -26,7 +26,8 @@ FUZZ_HDRS	:= $(wildcard test/fuzz/*.h) $(HDRS)
 # BearSSL for the host compiler, instrumented (its PEM and X.509 decoders
 # are what fuzz_pem exercises), from the same source as the musl build.
 BEARSSL_HOST	:= build/bearssl-host/libbearssl.a
-$(BEARSSL_HOST): $(BEARSSL_SRC)/inc/bearssl.h
+$(BEARSSL_HOST): $(BEARSSL_STAMP)
+	rm -rf $(dir $@)
 	$(MAKE) -s -C $(BEARSSL_SRC) lib CONF=Unix BUILD=$(abspath $(dir $@)) \
 	    CC=clang CFLAGS='-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN) -W -Wall' \
 	    >/dev/null

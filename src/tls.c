@@ -491,12 +491,19 @@ tls_store_not_after(void)
 	return t;
 }
 
-/* Session cache vtable: the LRU under a mutex; a hit marks the connection. */
+/*
+ * Session cache vtable: the LRU under a mutex; a hit marks the connection.
+ * BearSSL saves only after a full handshake, and a hit can still end in
+ * one (RFC 7627 5.3: a session made without Extended Master Secret never
+ * resumes with it; nor does one whose suite the client no longer offers),
+ * so a save clears the mark.
+ */
 static void
 tls_cache_save(const br_ssl_session_cache_class **ctx,
     br_ssl_server_context *sc, const br_ssl_session_parameters *params)
 {
 	(void)ctx;
+	((struct tls_conn *)(void *)sc)->resumed = 0;
 	pthread_mutex_lock(&cache.lock);
 	cache.lru.vtable->save(&cache.lru.vtable, sc, params);
 	pthread_mutex_unlock(&cache.lock);

@@ -1,0 +1,3 @@
+module tinyhook.test/emsclient
+
+go 1.19
