@@ -51,11 +51,16 @@ enum flag_id {
 	NUM_FLAGS
 };
 
+/* How a numeric default is printed in --help. */
+enum flag_unit { U_TEXT, U_MS, U_BYTES, U_COUNT };
+
 static const struct {
 	const char	*name;
 	const char	*arg;		/* NULL: takes no value */
-	const char	*def;
+	const char	*def;		/* U_TEXT: the default as text */
 	const char	*help;
+	enum flag_unit	 unit;		/* else: num is the default (limit.h) */
+	long long	 num;
 } flags[NUM_FLAGS] = {
 	[F_LISTEN] = { "--listen", "ADDR", ":8443",
 	    "address to serve on: host:port, :port or [v6]:port (in-cluster: :9443)" },
@@ -66,22 +71,22 @@ static const struct {
 	[F_TLS_KEY] = { "--tls-key", "FILE", "DIR/tls.key",
 	    "PEM private key: EC P-256/P-384 or RSA, PKCS#8 or traditional" },
 	[F_WORKERS] = { "--workers", "N", "number of CPUs", "worker threads" },
-	[F_MAX_BODY] = { "--max-body", "BYTES", "8Mi",
-	    "largest request body (suffix Ki or Mi); larger gets 413" },
-	[F_MAX_CONNS] = { "--max-conns", "N", "4096",
-	    "open connections; beyond it new ones are closed at once" },
+	[F_MAX_BODY] = { "--max-body", "BYTES", NULL,
+	    "largest request body (suffix Ki or Mi); larger gets 413" , U_BYTES, SERVER_MAX_BODY },
+	[F_MAX_CONNS] = { "--max-conns", "N", NULL,
+	    "open connections; beyond it new ones are closed at once" , U_COUNT, SERVER_MAX_CONNS },
 	[F_MAX_BUFFER_BYTES] = { "--max-buffer-bytes", "BYTES", "half the cgroup memory limit, else 64Mi",
 	    "all request and response buffers together; beyond it requests get 503" },
-	[F_HEADER_TIMEOUT] = { "--header-timeout", "DUR", "10s",
-	    "TLS handshake and request head must arrive within it (else 408)" },
-	[F_BODY_TIMEOUT] = { "--body-timeout", "DUR", "10s",
-	    "the request body must arrive within it (else 408)" },
-	[F_IDLE_TIMEOUT] = { "--idle-timeout", "DUR", "120s",
-	    "idle keep-alive connections close after it; keep above the apiserver's 90s" },
-	[F_WRITE_TIMEOUT] = { "--write-timeout", "DUR", "10s",
-	    "a client must take the response within it" },
-	[F_SHUTDOWN_GRACE] = { "--shutdown-grace", "DUR", "15s",
-	    "on SIGTERM: finish requests in flight, exit within it" },
+	[F_HEADER_TIMEOUT] = { "--header-timeout", "DUR", NULL,
+	    "TLS handshake and request head must arrive within it (else 408)" , U_MS, SERVER_HEADER_TIMEOUT_MS },
+	[F_BODY_TIMEOUT] = { "--body-timeout", "DUR", NULL,
+	    "the request body must arrive within it (else 408)" , U_MS, SERVER_BODY_TIMEOUT_MS },
+	[F_IDLE_TIMEOUT] = { "--idle-timeout", "DUR", NULL,
+	    "idle keep-alive connections close after it; keep above the apiserver's 90s" , U_MS, SERVER_IDLE_TIMEOUT_MS },
+	[F_WRITE_TIMEOUT] = { "--write-timeout", "DUR", NULL,
+	    "a client must take the response within it" , U_MS, SERVER_WRITE_TIMEOUT_MS },
+	[F_SHUTDOWN_GRACE] = { "--shutdown-grace", "DUR", NULL,
+	    "on SIGTERM: finish requests in flight, exit within it" , U_MS, SERVER_SHUTDOWN_GRACE_MS },
 	[F_LOG_LEVEL] = { "--log-level", "LEVEL", "info",
 	    "error, warn, info (one line per request on stdout) or debug" },
 	[F_HELP] = { "--help", NULL, "", "print this help and exit" },
@@ -94,6 +99,34 @@ struct opts {
 	int			 grace_ms;
 };
 
+/* " [default]" of flag i, numbers in the form the flag takes them. */
+static void
+print_default(FILE *f, int i)
+{
+	long long v = flags[i].num;
+
+	switch (flags[i].unit) {
+	case U_TEXT:
+		if (flags[i].def[0])
+			fprintf(f, " [%s]", flags[i].def);
+		return;
+	case U_MS:
+		fprintf(f, v % 1000 ? " [%lldms]" : " [%llds]", v % 1000 ? v : v / 1000);
+		return;
+	case U_BYTES:
+		if (v % (1 << 20) == 0)
+			fprintf(f, " [%lldMi]", v >> 20);
+		else if (v % 1024 == 0)
+			fprintf(f, " [%lldKi]", v >> 10);
+		else
+			fprintf(f, " [%lld]", v);
+		return;
+	case U_COUNT:
+		fprintf(f, " [%lld]", v);
+		return;
+	}
+}
+
 static void
 usage(FILE *f)
 {
@@ -105,9 +138,9 @@ usage(FILE *f)
 
 		snprintf(left, sizeof(left), "%s%s%s", flags[i].name,
 		    flags[i].arg ? " " : "", flags[i].arg ? flags[i].arg : "");
-		fprintf(f, "  %-24s %s%s%s%s\n", left, flags[i].help,
-		    flags[i].def[0] ? " [" : "", flags[i].def,
-		    flags[i].def[0] ? "]" : "");
+		fprintf(f, "  %-24s %s", left, flags[i].help);
+		print_default(f, i);
+		fputc('\n', f);
 	}
 	fputs("\nSignals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the certificate.\n", f);
 }
@@ -341,15 +374,16 @@ default_opts(struct opts *o)
 	memset(o, 0, sizeof(*o));
 	o->srv.listen = flags[F_LISTEN].def;
 	o->srv.workers = n < 1 ? 1 : n > 64 ? 64 : (int)n;
-	o->srv.conn.max_body = SERVER_MAX_BODY;
-	o->srv.max_conns = SERVER_MAX_CONNS;
-	o->srv.conn.header_timeout_ms = SERVER_HEADER_TIMEOUT_MS;
-	o->srv.conn.body_timeout_ms = SERVER_BODY_TIMEOUT_MS;
-	o->srv.conn.idle_timeout_ms = SERVER_IDLE_TIMEOUT_MS;
-	o->srv.conn.write_timeout_ms = SERVER_WRITE_TIMEOUT_MS;
+	/* The numbers --help prints are the ones used. */
+	o->srv.conn.max_body = (size_t)flags[F_MAX_BODY].num;
+	o->srv.max_conns = (int)flags[F_MAX_CONNS].num;
+	o->srv.conn.header_timeout_ms = (int)flags[F_HEADER_TIMEOUT].num;
+	o->srv.conn.body_timeout_ms = (int)flags[F_BODY_TIMEOUT].num;
+	o->srv.conn.idle_timeout_ms = (int)flags[F_IDLE_TIMEOUT].num;
+	o->srv.conn.write_timeout_ms = (int)flags[F_WRITE_TIMEOUT].num;
 	o->srv.conn.log_requests = 1;
 	o->cert_dir = flags[F_CERT_DIR].def;
-	o->grace_ms = SERVER_SHUTDOWN_GRACE_MS;
+	o->grace_ms = (int)flags[F_SHUTDOWN_GRACE].num;
 }
 
 int
