@@ -38,7 +38,8 @@ BEARSSL_STAMP := $(BEARSSL_SRC)/.tinyhook-patched-$(shell cat /dev/null \
 	   $(BEARSSL_PATCHES) | sha256sum | cut -c1-12)
 JSMN_H	:= build/inc/jsmn/jsmn.h
 
-WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	   -Werror=incompatible-pointer-types -Werror=int-conversion
 OPT	?= -Os
 STRIP	?= -s
 CFLAGS	= $(OPT) -std=c11 -D_GNU_SOURCE $(WARN) -Isrc -I. -Ibuild/inc \
@@ -54,7 +55,8 @@ HDRS	:= $(wildcard src/*.h) jsmn.h $(POLICY) $(wildcard policies/*.h) \
 
 # Size matters (a scratch image of a few hundred KB), so -Os everywhere but
 # on the request path's parsers, where -O2 is measurably faster.
-HOT	:= $(B)/src/json.o $(B)/src/http.o $(B)/src/rules.o $(B)/src/review.o \
+HOT	:= $(B)/src/json.o $(B)/src/http.o $(B)/src/rules.o $(B)/src/rulekinds.o \
+	   $(B)/src/imageref.o $(B)/src/review.o \
 	   $(B)/src/patch.o $(B)/src/convert.o
 $(HOT): OPT := -O2
 

@@ -5,13 +5,14 @@
  * workloads. Copy it to policies/mine.h, edit the table, and build with
  * `make POLICY=policies/mine.h`. See src/rules.h for the rule kinds.
  *
- * To add a rule: one line { ACTION, kind, { argument } }. ACTION is DENY,
- * WARN or AUDIT (served on /validate) or MUTATE (served on /mutate).
+ * To add a rule: one constructor per line, e.g. REQUIRE_LABEL(DENY, "owner")
+ * (the action first: DENY, WARN or AUDIT, served on /validate) or
+ * DEFAULT_LABEL("k", "v") (a mutation, served on /mutate). A wrong action or
+ * argument fails the build, naming the rule.
  */
 static const struct rule policy[] = {
-	/* action   kind                 argument */
-	{ WARN,     deny_latest_tag,     { .s = NULL } },
-	{ WARN,     require_label,       { .s = "app" } },
-	{ AUDIT,    audit_images,        { .s = NULL } },
-	{ MUTATE,   default_label,       { .kv = { "app.kubernetes.io/managed-by", "tinyhook" } } },
+	NO_LATEST_TAG(WARN),
+	REQUIRE_LABEL(WARN, "app"),
+	AUDIT_IMAGES(),
+	DEFAULT_LABEL("app.kubernetes.io/managed-by", "tinyhook"),
 };

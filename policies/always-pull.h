@@ -4,6 +4,5 @@
  * image cannot be used by a pod without the pull secret for it.
  */
 static const struct rule policy[] = {
-	/* action   kind                     argument */
-	{ MUTATE,   force_image_pull_policy, { .s = "Always" } },
+	FORCE_IMAGE_PULL_POLICY("Always"),
 };

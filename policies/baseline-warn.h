@@ -5,10 +5,9 @@
  * what baseline.h would block.
  */
 static const struct rule policy[] = {
-	/* action   kind                     argument */
-	{ WARN,     no_privileged,           { .s = NULL } },
-	{ WARN,     no_host_namespaces,      { .s = NULL } },
-	{ WARN,     no_host_path,            { .s = NULL } },
-	{ WARN,     no_added_capabilities,   { .list = NULL } },
-	{ WARN,     require_run_as_non_root, { .s = NULL } },
+	NO_PRIVILEGED(WARN),
+	NO_HOST_NAMESPACES(WARN),
+	NO_HOST_PATH(WARN),
+	NO_ADDED_CAPABILITIES(WARN),
+	REQUIRE_RUN_AS_NON_ROOT(WARN),
 };

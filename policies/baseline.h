@@ -6,10 +6,9 @@
  * Not covered: hostPorts, AppArmor/SELinux/seccomp, /proc mount, sysctls.
  */
 static const struct rule policy[] = {
-	/* action   kind                     argument */
-	{ DENY,     no_privileged,           { .s = NULL } },
-	{ DENY,     no_host_namespaces,      { .s = NULL } },
-	{ DENY,     no_host_path,            { .s = NULL } },
-	{ DENY,     no_added_capabilities,   { .list = NULL } },
-	{ DENY,     require_run_as_non_root, { .s = NULL } },
+	NO_PRIVILEGED(DENY),
+	NO_HOST_NAMESPACES(DENY),
+	NO_HOST_PATH(DENY),
+	NO_ADDED_CAPABILITIES(DENY),
+	REQUIRE_RUN_AS_NON_ROOT(DENY),
 };

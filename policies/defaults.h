@@ -5,9 +5,8 @@
  * Every mutation is idempotent (a second pass adds nothing).
  */
 static const struct rule policy[] = {
-	/* action   kind                   argument */
-	{ MUTATE,   default_label,         { .kv = { "environment", "development" } } },
-	{ MUTATE,   default_label,         { .kv = { "app", "my-app" } } },
-	{ MUTATE,   image_pull_policy,     { .s = "IfNotPresent" } },
-	{ MUTATE,   add_image_pull_secret, { .s = "registry-credentials" } },
+	DEFAULT_LABEL("environment", "development"),
+	DEFAULT_LABEL("app", "my-app"),
+	IMAGE_PULL_POLICY("IfNotPresent"),
+	ADD_IMAGE_PULL_SECRET("registry-credentials"),
 };

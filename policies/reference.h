@@ -16,11 +16,10 @@
 #define POLICY_WORKLOADS	(WL_ALL & ~WL_REPLICATIONCONTROLLER)
 
 static const struct rule policy[] = {
-	/* action   kind                 argument */
-	{ DENY,     image_prefix,        { .s = "registry.example.com/" } },
-	{ DENY,     require_label,       { .s = "owner" } },
-	{ MUTATE,   default_label,       { .kv = { "environment", "development" } } },
-	{ MUTATE,   image_pull_policy,   { .s = "Always" } },
+	IMAGE_PREFIX(DENY, "registry.example.com/"),
+	REQUIRE_LABEL(DENY, "owner"),
+	DEFAULT_LABEL("environment", "development"),
+	IMAGE_PULL_POLICY("Always"),
 };
 
 /* /convert: CronTab stable.example.com v1beta1 spec.cronSpec <-> v1 spec.schedule. */

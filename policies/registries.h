@@ -6,8 +6,7 @@
  * registry, "registry.example.com.evil.io/x" is not ours.
  */
 static const struct rule policy[] = {
-	/* action   kind                argument */
-	{ DENY,     allowed_registries, { .list = REGISTRIES("registry.example.com/") } },
-	{ DENY,     image_name_prefix,  { .s = "msalinasc_" } },
-	{ DENY,     deny_latest_tag,    { .s = NULL } },
+	ALLOWED_REGISTRIES(DENY, "registry.example.com/"),
+	IMAGE_NAME_PREFIX(DENY, "msalinasc_"),
+	NO_LATEST_TAG(DENY),
 };

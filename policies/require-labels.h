@@ -3,7 +3,6 @@
  * label; a denial names each missing label.
  */
 static const struct rule policy[] = {
-	/* action   kind            argument */
-	{ DENY,     require_label,  { .s = "owner" } },
-	{ DENY,     require_label,  { .s = "app" } },
+	REQUIRE_LABEL(DENY, "owner"),
+	REQUIRE_LABEL(DENY, "app"),
 };

@@ -12,13 +12,6 @@ static const char *const op_names[NUM_MO] = {
 	[MO_CREATE] = "CREATE", [MO_UPDATE] = "UPDATE", [MO_DELETE] = "DELETE",
 	[MO_CONNECT] = "CONNECT", [MO_NONE] = "",
 };
-static const char *const kind_names[NUM_MK] = {
-	[MK_POD] = "Pod", [MK_DEPLOYMENT] = "Deployment",
-	[MK_REPLICASET] = "ReplicaSet", [MK_STATEFULSET] = "StatefulSet",
-	[MK_DAEMONSET] = "DaemonSet", [MK_JOB] = "Job", [MK_CRONJOB] = "CronJob",
-	[MK_REPLICATIONCONTROLLER] = "ReplicationController",
-	[MK_CONVERSION] = "ConversionReview", [MK_OTHER] = "other", [MK_NONE] = "",
-};
 static const char *const decision_names[NUM_MD] = {
 	[MD_ALLOWED] = "allowed", [MD_DENIED] = "denied", [MD_WARNED] = "warned",
 	[MD_ERROR] = "error", [MD_NONE] = "",
@@ -33,6 +26,24 @@ static const char *const bucket_le[METRICS_NBUCKETS] = {
 	"0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5",
 	"5", "10",
 };
+
+/* The kind label index of a request.kind.kind. */
+static int
+metrics_kind_of(const char *kind)
+{
+	int i = kinds_index(kind, strlen(kind));
+
+	if (i >= 0)
+		return i;
+	return strcmp(kind, "ConversionReview") == 0 ? MK_CONVERSION : MK_OTHER;
+}
+
+static const char *
+metrics_kind_name(int k)
+{
+	return k < NUM_KINDS ? kinds[k].kind : k == MK_CONVERSION ? "ConversionReview" :
+	    k == MK_OTHER ? "other" : "";
+}
 
 /* The path label of route p. */
 static const char *
@@ -75,7 +86,7 @@ metrics_observe(struct metrics *m, enum route_id p,
 	if (ri != NULL && ri->op[0])
 		op = metrics_find(op_names, MO_NONE, ri->op, strlen(ri->op), MO_NONE);
 	if (ri != NULL && ri->kind[0])
-		kind = metrics_find(kind_names, MK_OTHER, ri->kind, strlen(ri->kind), MK_OTHER);
+		kind = metrics_kind_of(ri->kind);
 	METRICS_ADD(m->requests[p][op][kind][metrics_decision(p, ri, status)], 1);
 	for (b = 0; b < METRICS_NBUCKETS && us > bucket_us[b]; b++)
 		;
@@ -160,7 +171,7 @@ metrics_requests(struct buf *b, struct metrics *const *w, int n)
 					buf_puts(b, "tinyhook_requests_total{");
 					metrics_label(b, "path", metrics_path_name(p), &first);
 					metrics_label(b, "operation", op_names[o], &first);
-					metrics_label(b, "kind", kind_names[k], &first);
+					metrics_label(b, "kind", metrics_kind_name(k), &first);
 					metrics_label(b, "decision", decision_names[d], &first);
 					buf_puts(b, "} ");
 					buf_put_u64(b, v);

@@ -15,16 +15,16 @@
 
 #include <stdint.h>
 #include "buf.h"
+#include "kinds.h"
 #include "route.h"
 #include "verdict.h"
 
 /* Path labels: the route table's (route.h), and "other" for R_NONE. */
 #define NUM_MP	(NUM_ROUTES + 1)
 enum metrics_op { MO_CREATE, MO_UPDATE, MO_DELETE, MO_CONNECT, MO_NONE, NUM_MO };
+/* Kind labels: the workload kinds table's (kinds.h), then these. */
 enum metrics_kind {
-	MK_POD, MK_DEPLOYMENT, MK_REPLICASET, MK_STATEFULSET, MK_DAEMONSET,
-	MK_JOB, MK_CRONJOB, MK_REPLICATIONCONTROLLER, MK_CONVERSION, MK_OTHER,
-	MK_NONE, NUM_MK
+	MK_CONVERSION = NUM_KINDS, MK_OTHER, MK_NONE, NUM_MK
 };
 enum metrics_decision { MD_ALLOWED, MD_DENIED, MD_WARNED, MD_ERROR, MD_NONE, NUM_MD };
 

@@ -130,10 +130,9 @@ offline_put_member(struct ostr *o, struct json *d, int obj, const char *key,
 static void
 offline_resource(const char *kind, char *out, size_t cap)
 {
-	const struct rules_kind *k;
-	size_t i, n;
+	const struct kind *k = kinds;
+	size_t i, n = NUM_KINDS;
 
-	k = rules_kinds(&n);
 	for (i = 0; i < n; i++)
 		if (strcmp(k[i].kind, kind) == 0) {
 			snprintf(out, cap, "%s", k[i].resource);
@@ -616,26 +615,29 @@ offline_mf_ca(struct offline_mf *f)
 static void
 offline_mf_rules(int mutate)
 {
-	static const char *const groups[] = { "", "apps", "batch" };
-	const struct rules_kind *k;
-	size_t i, g, n;
+	const struct kind *k = kinds;
+	size_t i, g, j, n = NUM_KINDS;
 	int first;
 
-	k = rules_kinds(&n);
 	printf("  rules:\n");
-	for (g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+	for (g = 0; g < n; g++) {
+		/* each group once, in the table's order (kinds.h) */
+		for (j = 0; j < g && strcmp(k[j].group, k[g].group) != 0; j++)
+			;
+		if (j < g)
+			continue;
 		first = 1;
-		for (i = 0; i < n; i++) {
-			if (!(policy_workloads & (unsigned)k[i].wl) ||
-			    strcmp(k[i].group, groups[g]) != 0)
+		for (i = g; i < n; i++) {
+			if (!(policy_workloads & (unsigned)k[i].bit) ||
+			    strcmp(k[i].group, k[g].group) != 0)
 				continue;
 			if (first)
 				printf("  - apiGroups: [\"%s\"]\n    apiVersions: [\"v1\"]\n"
 				    "    operations: [\"CREATE\", \"UPDATE\"]\n"
-				    "    scope: Namespaced\n    resources:\n", groups[g]);
+				    "    scope: Namespaced\n    resources:\n", k[g].group);
 			first = 0;
 			printf("    - %s\n", k[i].resource);
-			if (!mutate && k[i].wl == WL_POD)
+			if (!mutate && k[i].bit == WL_POD)
 				printf("    - pods/ephemeralcontainers\n");
 		}
 	}

@@ -291,7 +291,7 @@ review_request(struct json *d, int req, struct admission *rq,
 	rq->object = review_obj(d, req, "object");
 	rq->old = review_obj(d, req, "oldObject");
 	rq->meta = review_obj(d, rq->object, "metadata");
-	rq->kind = rules_kind_find(d, review_obj(d, req, "kind"), policy_workloads);
+	rq->kind = kinds_find(d, review_obj(d, req, "kind"), policy_workloads);
 	rq->pod = JSON_NONE;
 	if (rq->kind != NULL)
 		return review_pod(d, rq->object, rq->kind->spec, &rq->pod);
