@@ -231,7 +231,7 @@ json_has_ctl(const char *s, size_t n)
 }
 
 static int
-json_check(const char *s, size_t len, const jsmntok_t *t, int n)
+json_check(const char *s, size_t len, const jsmntok_t *t, int n, size_t *at)
 {
 	struct json_frame st[JSON_CHECK_FRAMES];
 	size_t pos = 0, open;
@@ -251,6 +251,7 @@ json_check(const char *s, size_t len, const jsmntok_t *t, int n)
 			return JSON_ERR_SYNTAX;
 		sep = sp > 0 ? json_sep(t, i, &st[sp - 1]) : 0;
 		open = (size_t)t[i].start - (t[i].type == JSMN_STRING);
+		*at = pos;
 		if (sep < 0 || t[i].start < 0 || !json_gap_ok(s, pos, open, (char)sep))
 			return JSON_ERR_SYNTAX;
 		if (ctl && t[i].type == JSMN_STRING &&
@@ -259,9 +260,11 @@ json_check(const char *s, size_t len, const jsmntok_t *t, int n)
 		if ((err = json_enter(s, t, i, st, &sp, &pos)) != JSON_OK)
 			return err;
 	}
+	*at = pos;
 	while (sp > 0)
 		if (!json_close(s, t, &st[--sp], &pos))
 			return JSON_ERR_SYNTAX;
+	*at = pos;
 	return n > 0 && json_gap_ok(s, pos, len, 0) ? JSON_OK : JSON_ERR_SYNTAX;
 }
 
@@ -273,8 +276,24 @@ json_check(const char *s, size_t len, const jsmntok_t *t, int n)
 int
 json_parse(struct json *d, struct json_store *st, const char *s, size_t len)
 {
+	size_t at;
+
+	return json_parse_at(d, st, s, len, &at);
+}
+
+/*
+ * json_parse(), and on JSON_ERR_SYNTAX *at is the offset near which the
+ * text stops being JSON (where jsmn stopped, or the first byte after the
+ * last well-formed token), for an error message with a line and column.
+ */
+int
+json_parse_at(struct json *d, struct json_store *st, const char *s, size_t len,
+    size_t *at)
+{
 	jsmn_parser p;
 	int r, err;
+
+	*at = 0;
 
 	memset(d, 0, sizeof(*d));
 	if (len > JSON_MAX_LEN)
@@ -286,9 +305,11 @@ json_parse(struct json *d, struct json_store *st, const char *s, size_t len)
 	    JSMN_ERROR_NOMEM)
 		if ((err = json_store_reserve(st, st->cap + 1)) != JSON_OK)
 			return err;
-	if (r < 0)
+	if (r < 0) {
+		*at = p.pos;
 		return JSON_ERR_SYNTAX;
-	if ((err = json_check(s, len, st->tok, r)) != JSON_OK)
+	}
+	if ((err = json_check(s, len, st->tok, r, at)) != JSON_OK)
 		return err;
 	d->s = s;
 	d->len = len;
