@@ -244,6 +244,7 @@ json_check(const char *s, size_t len, const jsmntok_t *t, int n, size_t *at)
 	int ctl = json_has_ctl(s, len);
 
 	for (i = 0; i < n; i++) {
+		*at = t[i].start > 0 ? (size_t)t[i].start - (t[i].type == JSMN_STRING) : pos;
 		while (sp > 0 && st[sp - 1].tok != t[i].parent)
 			if (!json_close(s, t, &st[--sp], &pos))
 				return JSON_ERR_SYNTAX;
@@ -251,7 +252,6 @@ json_check(const char *s, size_t len, const jsmntok_t *t, int n, size_t *at)
 			return JSON_ERR_SYNTAX;
 		sep = sp > 0 ? json_sep(t, i, &st[sp - 1]) : 0;
 		open = (size_t)t[i].start - (t[i].type == JSMN_STRING);
-		*at = pos;
 		if (sep < 0 || t[i].start < 0 || !json_gap_ok(s, pos, open, (char)sep))
 			return JSON_ERR_SYNTAX;
 		if (ctl && t[i].type == JSMN_STRING &&

@@ -202,6 +202,24 @@ offline_route(struct offline *o, enum review_route route, const char *body, size
 	return review_handle(o->ctx, route, body, len, out, &info);
 }
 
+/* Writes JSON text t[0, n) on one line: whitespace outside strings dropped. */
+static void
+offline_put_compact(const char *t, size_t n, FILE *out)
+{
+	int in_str = 0, esc = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (in_str)
+			in_str = esc ? (esc = 0, 1) : t[i] == '\\' ? (esc = 1) : t[i] != '"';
+		else if (t[i] == '"')
+			in_str = 1;
+		else if (t[i] == ' ' || t[i] == '\n' || t[i] == '\t' || t[i] == '\r')
+			continue;
+		putc(t[i], out);
+	}
+}
+
 /* Prints the details of one review (-v, --json), as `tinyhook review` always did. */
 static void
 offline_detail(struct offline *o, int ms, int vs, const struct ostr *ops,
@@ -211,9 +229,13 @@ offline_detail(struct offline *o, int ms, int vs, const struct ostr *ops,
 
 	if (o->o->detail == 2) {
 		fprintf(f, "{\"mutateStatus\":%d,\"mutate\":%.*s,\"validateStatus\":%d,"
-		    "\"validate\":%.*s,\"patch\":%s,\"object\":%s}\n", ms, (int)o->mout.len,
-		    o->mout.p, vs, (int)o->vout.len, o->vout.p, ops->len ? ops->p : "null",
-		    obj->len ? obj->p : "null");
+		    "\"validate\":%.*s,\"patch\":%s,\"object\":", ms, (int)o->mout.len,
+		    o->mout.p, vs, (int)o->vout.len, o->vout.p, ops->len ? ops->p : "null");
+		if (obj->len > 0)
+			offline_put_compact(obj->p, obj->len, f);
+		else
+			fputs("null", f);
+		fputs("}\n", f);
 		return;
 	}
 	fprintf(f, "# mutate (HTTP %d)\n%.*s\n", ms, (int)o->mout.len, o->mout.p);
@@ -732,7 +754,8 @@ offline_print_patched(const struct report *r, FILE *out)
 		if (r->rec[i].dropped || (t = report_at(r, r->rec[i].patched)) == NULL)
 			continue;
 		if (!r->rec[i].yaml) {
-			fprintf(out, "%s\n", t);
+			offline_put_compact(t, strlen(t), out);
+			putc('\n', out);
 			continue;
 		}
 		err = json_parse(&d, &st, t, strlen(t));
@@ -770,11 +793,8 @@ review_cli(int argc, char **argv)
 		fprintf(stderr, "tinyhook review: out of memory\n");
 	if (f.patched)
 		offline_print_patched(&r, stdout);
-	if (f.o.detail == 2)
-		report_print(&r, f.fmt, stderr);
-	else
-		report_print(&r, f.fmt, f.patched || (f.o.detail && f.fmt == FMT_TEXT) ?
-		    stderr : stdout);
+	/* --patched and --json keep stdout for objects: the report goes to stderr. */
+	report_print(&r, f.fmt, f.patched || f.o.detail == 2 ? stderr : stdout);
 	rc = report_exit(&r, f.warn_exit);
 	report_free(&r);
 	free(f.paths);

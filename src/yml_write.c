@@ -51,6 +51,9 @@ yml_put_quoted(struct ostr *o, const char *s, size_t n)
 		if (c == '"' || c == '\\') {
 			ostr_putc(o, '\\');
 			ostr_putc(o, (char)c);
+		} else if (c == '\n' || c == '\t' || c == '\r') {
+			ostr_putc(o, '\\');
+			ostr_putc(o, c == '\n' ? 'n' : c == '\t' ? 't' : 'r');
 		} else if (c < 0x20 || c == 0x7f) {
 			ostr_printf(o, "\\x%02x", c);
 		} else if (k == 0) {
