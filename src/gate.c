@@ -204,8 +204,8 @@ gate_patched(struct gate *g, const struct report *r, const struct report_rec *x,
 	struct json pd;
 	struct ostr where = OSTR_INIT, why = OSTR_INIT;
 	const char *t = report_at(r, x->patched);
-	int ok = t != NULL && json_parse(&pd, &st, t, strlen(t)) == JSON_OK &&
-	    gate_equal(d, e, &pd, 0, &where);
+	int err = t != NULL ? json_parse(&pd, &st, t, strlen(t)) : JSON_ERR_SYNTAX;
+	int ok = (err == JSON_OK || err == JSON_ERR_NOTOBJ) && gate_equal(d, e, &pd, 0, &where);
 
 	if (!ok)
 		ostr_printf(&why, "the patched object differs at %s: %.300s",
