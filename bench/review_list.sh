@@ -21,7 +21,9 @@ i=0
 while [ "$i" -lt "$runs" ]; do
 	taskset -c "$cpu" /usr/bin/time -f '%e %U %M' -o "$tmp/t" "$bin" review - \
 	    <"$tmp/pods.json" >"$tmp/out" || true
-	read -r wall user rss <"$tmp/t"
+	# GNU time says "Command exited with non-zero status 1" first on a denial.
+	set -- $(tail -n 1 "$tmp/t")
+	wall=$1 user=$2 rss=$3
 	echo "run $((i + 1)): wall ${wall} s, user ${user} s, peak RSS ${rss} KiB; $(tail -n 1 "$tmp/out")"
 	echo "$wall $user $rss" >>"$tmp/all"
 	i=$((i + 1))
