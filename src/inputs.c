@@ -374,7 +374,10 @@ inputs_json(struct inputs_file *f)
 	j.f = f;
 	j.key = NO_KEY;
 	j.line = j.col = 1;
-	while ((rc = inputs_refill(&j)) == 0)
+	rc = inputs_refill(&j);
+	if (rc == 0 && j.len >= 3 && memcmp(j.w, "\xef\xbb\xbf", 3) == 0)
+		j.pos = j.keep = 3;	/* a UTF-8 byte order mark */
+	for (; rc == 0; rc = inputs_refill(&j))
 		if (inputs_scan(&j) < 0) {
 			rc = -1;
 			break;
