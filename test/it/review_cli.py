@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fixtures"))
 from th import check, summary  # noqa: E402
 from policylib import ROOT, build  # noqa: E402
 
-REF = build("reference")
+REF = os.environ.get("REVIEW_REF") or build("reference")  # REVIEW_REF: e.g. an ASan build
 DEF = build("policy")
 TMP = tempfile.mkdtemp(prefix="review-cli-")
 
