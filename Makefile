@@ -22,8 +22,10 @@ CROSS_DEBS := gcc-aarch64-linux-gnu musl-dev:arm64
 else
 $(error ARCH=$(ARCH): only the native architecture and arm64 are supported)
 endif
+# YAML=0 builds without libyaml: `tinyhook review` then reads JSON only.
+YAML	?= 1
 OUT	:= tinyhook$(SUFFIX)
-B	:= build/$(PNAME)$(SUFFIX)
+B	:= build/$(PNAME)$(SUFFIX)$(if $(filter 0,$(YAML)),-noyaml)
 
 # Third-party code comes from Debian at build time and lives under build/.
 # mono-mcs and mono-runtime run BearSSL's T0 compiler on our patched sources.
@@ -37,6 +39,17 @@ BEARSSL_PATCHES := $(sort $(wildcard patches/bearssl-*.patch))
 BEARSSL_STAMP := $(BEARSSL_SRC)/.tinyhook-patched-$(shell cat /dev/null \
 	   $(BEARSSL_PATCHES) | sha256sum | cut -c1-12)
 JSMN_H	:= build/inc/jsmn/jsmn.h
+LIBYAML_SRC ?= build/libyaml-src
+LIBYAML_B := build/libyaml-musl$(SUFFIX)
+LIBYAML_LIB := $(LIBYAML_B)/libyaml.a
+LIBYAML_OBJS := $(addprefix $(LIBYAML_B)/,api.o reader.o scanner.o parser.o)
+ifeq ($(YAML),0)
+YAML_LIB :=
+YAML_DEFS :=
+else
+YAML_LIB := $(LIBYAML_LIB)
+YAML_DEFS := -DTINYHOOK_YAML -DYAML_DECLARE_STATIC -I$(LIBYAML_SRC)/include
+endif
 
 WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Werror=incompatible-pointer-types -Werror=int-conversion
@@ -46,6 +59,8 @@ CFLAGS	= $(OPT) -std=c11 -D_GNU_SOURCE $(WARN) -Isrc -I. -Ibuild/inc \
 	   -I$(BEARSSL_SRC)/inc -fno-plt -ffunction-sections -fdata-sections
 DEFS	:= -DPOLICY_FILE='"$(abspath $(POLICY))"' -DPOLICY_NAME='"$(PNAME)"' \
 	   -DPOLICY_HASH='"$(PHASH)"' -DTINYHOOK_VERSION='"$(VERSION)"'
+# Only the main build links libyaml; unit, fuzz and ASan builds get yml.c's stub.
+MAIN_DEFS := $(DEFS) $(YAML_DEFS)
 LDFLAGS	:= -static $(STRIP) -Wl,--gc-sections -pthread
 
 SRCS	:= webhook.c $(wildcard src/*.c)
@@ -67,12 +82,12 @@ $(OUT): $(B)/tinyhook
 	@cp $< $@.new && mv -f $@.new $@
 	@echo "$@ ($(PNAME) policy $(PHASH)): $$(stat -c %s $@) bytes, $$(file -b $@ | cut -d, -f1-5)"
 
-$(B)/tinyhook: $(OBJS) $(BEARSSL_LIB)
-	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(BEARSSL_LIB)
+$(B)/tinyhook: $(OBJS) $(BEARSSL_LIB) $(YAML_LIB)
+	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(BEARSSL_LIB) $(YAML_LIB)
 
-$(B)/%.o: %.c $(HDRS) $(JSMN_H) $(BEARSSL_LIB) Makefile
+$(B)/%.o: %.c $(HDRS) $(JSMN_H) $(BEARSSL_LIB) $(YAML_LIB) Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(DEFS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(MAIN_DEFS) -c -o $@ $<
 
 build/.deps$(SUFFIX): scripts/deps.sh
 	@mkdir -p build
@@ -98,7 +113,24 @@ $(BEARSSL_LIB): $(BEARSSL_STAMP)
 	    >/dev/null
 	@echo "BearSSL built with musl: $@"
 
-deps: build/.deps$(SUFFIX) $(JSMN_H) $(BEARSSL_LIB)
+# libyaml (Debian's source package) for the offline reviewer's YAML input:
+# only the event parser (api, reader, scanner, parser), -Os, with musl.
+$(LIBYAML_SRC)/src/parser.c: | build/.deps$(SUFFIX)
+	sh scripts/libyaml-src.sh $(LIBYAML_SRC)
+
+$(LIBYAML_B)/%.o: $(LIBYAML_SRC)/src/parser.c
+	@mkdir -p $(dir $@)
+	$(CC) -Os -std=gnu99 -fno-pic -ffunction-sections -fdata-sections -w \
+	    -DYAML_DECLARE_STATIC -I$(LIBYAML_SRC)/include \
+	    $$(sed -n 's/^set (YAML_VERSION_\([A-Z]*\) \([0-9]*\))/-DYAML_VERSION_\1=\2/p' \
+	    $(LIBYAML_SRC)/CMakeLists.txt) -DYAML_VERSION_STRING='"libyaml"' \
+	    -c -o $@ $(LIBYAML_SRC)/src/$*.c
+
+$(LIBYAML_LIB): $(LIBYAML_OBJS)
+	rm -f $@ && ar rcs $@ $(LIBYAML_OBJS)
+	@echo "libyaml built with musl: $@"
+
+deps: build/.deps$(SUFFIX) $(JSMN_H) $(BEARSSL_LIB) $(YAML_LIB)
 
 # Dev certificates for 127.0.0.1 (created once, kept under certs/dev/).
 DEVCERTS := certs/dev/tls.crt

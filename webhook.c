@@ -1,7 +1,7 @@
 /*
  * webhook.c: tinyhook's main. Flags, the listener, worker threads, signals
- * and the certificate reload trigger; the offline subcommands `review`
- * and `manifests` run the same compiled policy without a server.
+ * and the certificate reload trigger; the offline subcommands `review`,
+ * `test` and `manifests` run the same compiled policy without a server.
  *
  * Threads: the workers serve connections (src/server.c); this thread only
  * waits for signals and, once a second, checks whether the certificate
@@ -34,7 +34,8 @@
 
 static const char usage_head[] =
 "usage: tinyhook [flags]            serve admission and conversion webhooks over TLS\n"
-"       tinyhook review [FILE|-]    review one AdmissionReview or object offline\n"
+"       tinyhook review [PATH|-]... review manifests offline with this policy (a CI gate)\n"
+"       tinyhook test PATH...       run the policy's test files (policies/tests/)\n"
 "       tinyhook manifests [...]    print the webhook configurations of this policy\n"
 "\n"
 "Endpoints: POST /validate /mutate (AdmissionReview v1), POST /convert\n"
@@ -396,6 +397,8 @@ main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "review") == 0)
 		return review_cli(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "test") == 0)
+		return gate_cli(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "manifests") == 0)
 		return manifests_cli(argc - 1, argv + 1);
 	default_opts(&o);

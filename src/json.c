@@ -242,7 +242,7 @@ json_has_ctl(const char *s, size_t n)
 }
 
 static int
-json_check(const char *s, size_t len, const jsmntok_t *t, int n)
+json_check(const char *s, size_t len, const jsmntok_t *t, int n, size_t *at)
 {
 	struct json_frame st[JSON_CHECK_FRAMES];
 	size_t pos = 0, open;
@@ -255,6 +255,7 @@ json_check(const char *s, size_t len, const jsmntok_t *t, int n)
 	int ctl = json_has_ctl(s, len);
 
 	for (i = 0; i < n; i++) {
+		*at = t[i].start > 0 ? (size_t)t[i].start - (t[i].type == JSMN_STRING) : pos;
 		while (sp > 0 && st[sp - 1].tok != t[i].parent)
 			if (!json_close(s, t, &st[--sp], &pos))
 				return JSON_ERR_SYNTAX;
@@ -270,9 +271,11 @@ json_check(const char *s, size_t len, const jsmntok_t *t, int n)
 		if ((err = json_enter(s, t, i, st, &sp, &pos)) != JSON_OK)
 			return err;
 	}
+	*at = pos;
 	while (sp > 0)
 		if (!json_close(s, t, &st[--sp], &pos))
 			return JSON_ERR_SYNTAX;
+	*at = pos;
 	return n > 0 && json_gap_ok(s, pos, len, 0) ? JSON_OK : JSON_ERR_SYNTAX;
 }
 
@@ -284,8 +287,24 @@ json_check(const char *s, size_t len, const jsmntok_t *t, int n)
 int
 json_parse(struct json *d, struct json_store *st, const char *s, size_t len)
 {
+	size_t at;
+
+	return json_parse_at(d, st, s, len, &at);
+}
+
+/*
+ * json_parse(), and on JSON_ERR_SYNTAX *at is the offset near which the
+ * text stops being JSON (where jsmn stopped, or the first byte after the
+ * last well-formed token), for an error message with a line and column.
+ */
+int
+json_parse_at(struct json *d, struct json_store *st, const char *s, size_t len,
+    size_t *at)
+{
 	jsmn_parser p;
 	int r, err;
+
+	*at = 0;
 
 	memset(d, 0, sizeof(*d));
 	if (len > JSON_MAX_LEN)
@@ -297,11 +316,15 @@ json_parse(struct json *d, struct json_store *st, const char *s, size_t len)
 	    JSMN_ERROR_NOMEM)
 		if ((err = json_store_reserve(st, st->cap + 1)) != JSON_OK)
 			return err;
-	if (r == JSMN_ERROR_DEPTH)
+	if (r == JSMN_ERROR_DEPTH) {
+		*at = p.pos;
 		return JSON_ERR_DEPTH;
-	if (r < 0)
+	}
+	if (r < 0) {
+		*at = p.pos;
 		return JSON_ERR_SYNTAX;
-	if ((err = json_check(s, len, st->tok, r)) != JSON_OK)
+	}
+	if ((err = json_check(s, len, st->tok, r, at)) != JSON_OK)
 		return err;
 	d->s = s;
 	d->len = len;

@@ -80,6 +80,8 @@ void	json_store_free(struct json_store *st);
 int	json_store_reserve(struct json_store *st, int n);
 int	json_parse(struct json *d, struct json_store *st, const char *s,
 	    size_t len);
+int	json_parse_at(struct json *d, struct json_store *st, const char *s,
+	    size_t len, size_t *at);
 const char *json_strerror(int err);
 
 /* Reading. */

@@ -1,7 +1,8 @@
 /*
- * offline.c: `tinyhook review` and `tinyhook manifests`, the offline uses of
- * the same binary and the same review_handle() the server calls. Not on the
- * request path: it may allocate, and it reads whole files.
+ * offline.c: `tinyhook review`: every object of the inputs reviewed by the
+ * compiled policy, one verdict each (see offline.h). Not on the request
+ * path: it allocates. The review itself is review_handle(), exactly what
+ * the server runs.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -9,121 +10,94 @@
 #include <string.h>
 
 #include "json.h"
-#include "patch.h"
 #include "offline.h"
 #include "review.h"
 #include "version.h"
 #include "rules.h"
+#include "yml.h"
 
-#define OFFLINE_MAX_INPUT	(16u << 20)	/* bytes of a file to review */
-#define OFFLINE_MAX_OPS		4096		/* ops applied for display */
-#define OFFLINE_KEY_MAX		1024		/* one JSON Pointer token */
-#define OFFLINE_DEF_TIMEOUT	5
-#define OFFLINE_MAX_TIMEOUT	30		/* CONTRACT rule 24: 1..30 s */
+#define OFFLINE_STR_MAX		1024	/* apiVersion, kind, name, namespace as read */
+#define OFFLINE_UID		"00000000-0000-4000-8000-000000000000"
 
 static const char review_usage[] =
-    "usage: tinyhook review [--json] [--namespace NS] [FILE|-]\n"
-    "  Runs the compiled policy on an AdmissionReview, or on a bare object\n"
-    "  (as from kubectl create --dry-run=client -o json; reviewed as a CREATE),\n"
-    "  and prints the /mutate and /validate answers, the decoded patch and the\n"
-    "  patched object. --json prints one JSON object with the same parts.\n"
-    "  A ConversionReview is converted instead (/convert); exit 0 on Success,\n"
-    "  1 on Failure.\n"
-    "  Exit 0 allowed, 1 denied, 2 bad input.\n";
+    "usage: tinyhook review [flags] [FILE|DIR|-]...\n"
+    "  Reviews every object of the inputs with the compiled policy, as the webhook\n"
+    "  would: JSON or YAML files (many documents, kind: List and *List as kubectl get\n"
+    "  prints them), directories (their *.yaml, *.yml, *.json, recursively) and - for\n"
+    "  stdin (the default). Bare objects are reviewed as a CREATE, AdmissionReviews as\n"
+    "  they are, ConversionReviews through /convert. One line per object:\n"
+    "    DENY|WARN|PASS|SKIP Kind namespace/name file:document messages\n"
+    "  then \"N objects: a passed, d denied, w warned, s skipped\".\n"
+    "  Exit 0 nothing denied, 1 something denied, 2 bad input (nothing in a bad file\n"
+    "  counts as passed).\n"
+    "flags:\n"
+    "  -o text|json|junit      report format [text]\n"
+    "  --warn-exit-code N      exit N when something warned and nothing was denied [0]\n"
+    "  --patched               print the objects as the policy's patch leaves them\n"
+    "                          (YAML for YAML input, JSON lines otherwise) on stdout;\n"
+    "                          the report goes to stderr\n"
+    "  -v                      also print each review's /mutate and /validate answers,\n"
+    "                          the decoded patch and the patched object\n"
+    "  --json                  those details as one JSON object per object, nothing else\n"
+    "  --namespace NS          namespace of objects without one [theirs, else default]\n"
+    "  --max-file-size BYTES   largest input file (suffix Ki, Mi, Gi) [1Gi]\n"
+    "  --max-object-size BYTES largest document or List item (suffix Ki, Mi, Gi) [16Mi]\n";
 
-static const char manifests_usage[] =
-    "usage: tinyhook manifests [--namespace NS --service SVC | --url URL]\n"
-    "         [--ca-bundle FILE] [--failure-policy Fail|Ignore] [--timeout N] [--name N]\n"
-    "  Prints the Validating/MutatingWebhookConfiguration the compiled policy\n"
-    "  needs (defaults: namespace tinyhook, service tinyhook, Fail, 5 s).\n";
-
-/* A growable byte string for the offline code. */
-struct ostr {
-	char	*p;
-	size_t	 len, cap;
+struct offline {
+	const struct offline_opts	*o;
+	struct report			*r;
+	struct review_ctx		*ctx;
+	struct json_store		 st;		/* the piece */
+	struct json_store		 ast;		/* an answer */
+	struct ostr			 wrap;		/* the AdmissionReview of a bare object */
+	struct buf			 mout, vout;	/* the /mutate and /validate answers */
+	int				 yaml;		/* the open file was YAML */
+	int				 has_validate, has_mutate;
 };
 
-static int
-ostr_put(struct ostr *s, const char *p, size_t n)
-{
-	char *q;
-	size_t cap = s->cap ? s->cap : 256;
+/* What one review is about, for its record. */
+struct offline_obj {
+	const struct inputs_piece	*p;
+	int				 item;
+	char				 api[OFFLINE_STR_MAX], kind[OFFLINE_STR_MAX];
+	char				 ns[OFFLINE_STR_MAX], name[OFFLINE_STR_MAX];
+	const char			*text;		/* the object as given */
+	size_t				 len;
+	int				 in_scope;
+};
 
-	while (cap - s->len <= n)
-		cap *= 2;
-	if (cap != s->cap) {
-		if ((q = realloc(s->p, cap)) == NULL)
-			return -1;
-		s->p = q;
-		s->cap = cap;
-	}
-	memcpy(s->p + s->len, p, n);
-	s->len += n;
-	s->p[s->len] = '\0';
+/* Whether the policy has rules for the route. */
+static int
+offline_has(int mutate)
+{
+	size_t i;
+
+	for (i = 0; i < policy_nrules; i++)
+		if ((policy_rules[i].action == MUTATE) == (mutate != 0))
+			return 1;
 	return 0;
 }
 
+/* Reports msg at offset off of the piece; the file is bad. Returns -1. */
 static int
-ostr_puts(struct ostr *s, const char *p)
+offline_fail(struct offline *o, const struct inputs_piece *p, size_t off, const char *msg)
 {
-	return ostr_put(s, p, strlen(p));
+	long line, col;
+
+	inputs_where(p, off, &line, &col);
+	if (p->yaml)		/* offsets into converted JSON mean nothing in the YAML */
+		line = p->line, col = p->col;
+	report_error(o->r, p->file, line, col, msg);
+	return -1;
 }
 
-/* Appends s[0, n) as a JSON string through a bounded buf. */
-static int
-ostr_put_json(struct ostr *o, const char *s, size_t n)
+/* Copies string member key of obj (unescaped) into dst; "" when absent. */
+static void
+offline_member(struct json *d, int obj, const char *key, char *dst, size_t cap)
 {
-	size_t cap = n * 6 + 3;
-	char *tmp = malloc(cap);
-	struct buf b;
-	int rc;
-
-	if (tmp == NULL)
-		return -1;
-	buf_init(&b, tmp, cap);
-	json_put_str(&b, s, n);
-	rc = b.overflow ? -1 : ostr_put(o, b.p, b.len);
-	free(tmp);
-	return rc;
-}
-
-/* Reads all of path ("-": stdin) into *out. Returns 0 or -1 with a message. */
-static int
-offline_read(const char *path, struct ostr *out)
-{
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	char chunk[65536];
-	size_t n;
-	int rc = 0;
-
-	if (f == NULL) {
-		fprintf(stderr, "tinyhook: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (out->len + n > OFFLINE_MAX_INPUT || ostr_put(out, chunk, n) < 0)
-			rc = -1;
-	if (rc == 0 && ferror(f))
-		rc = -1;
-	if (f != stdin)
-		fclose(f);
-	if (rc < 0)
-		fprintf(stderr, "tinyhook: %s: cannot read (or larger than %u bytes)\n",
-		    path, OFFLINE_MAX_INPUT);
-	return rc;
-}
-
-/* Appends member key of obj as a JSON string, or def when it is absent. */
-static int
-offline_put_member(struct ostr *o, struct json *d, int obj, const char *key,
-    const char *def)
-{
-	char s[RULES_STR_MAX];
-	int v = json_get(d, obj, key);
-
-	if (json_str_copy(d, v, s, sizeof(s)) < 0)
-		return ostr_put_json(o, def, strlen(def));
-	return ostr_put_json(o, s, strlen(s));
+	dst[0] = '\0';
+	if (json_type(d, json_get(d, obj, key)) == JSON_STRING)
+		json_str_copy(d, json_get(d, obj, key), dst, cap);
 }
 
 /* The plural resource of a kind: the workload table's, else kind + "s". */
@@ -144,581 +118,684 @@ offline_resource(const char *kind, char *out, size_t cap)
 	out[i + 1] = '\0';
 }
 
-/* Writes the group/version/kind members of the object's apiVersion. */
+/* Whether the policy's rules look at apiVersion api, kind kind (see kinds_find). */
 static int
-offline_put_gvk(struct ostr *o, const char *api, const char *last,
-    const char *lastval)
+offline_scope(const struct offline *o, const char *api, const char *kind)
+{
+	const struct kind *k = kinds;
+	const char *slash = strchr(api, '/');
+	size_t i, gl = slash != NULL ? (size_t)(slash - api) : 0;
+
+	if (!o->has_validate && !o->has_mutate)
+		return 0;
+	for (i = 0; i < NUM_KINDS; i++)
+		if ((policy_workloads & (unsigned)k[i].bit) && strcmp(k[i].kind, kind) == 0 &&
+		    strlen(k[i].group) == gl && strncmp(k[i].group, api, gl) == 0)
+			return 1;
+	return 0;
+}
+
+/* {"group":..,"version":..,"<last>":..} of apiVersion api. */
+static void
+offline_put_gvk(struct ostr *w, const char *api, const char *last, const char *val)
 {
 	const char *slash = strchr(api, '/');
-	size_t gl = slash != NULL ? (size_t)(slash - api) : 0;
 	const char *ver = slash != NULL ? slash + 1 : api;
 
-	return ostr_puts(o, "{\"group\":") | ostr_put_json(o, api, gl) |
-	    ostr_puts(o, ",\"version\":") | ostr_put_json(o, ver, strlen(ver)) |
-	    ostr_puts(o, ",\"") | ostr_puts(o, last) | ostr_puts(o, "\":") |
-	    ostr_put_json(o, lastval, strlen(lastval)) | ostr_puts(o, "}");
+	ostr_puts(w, "{\"group\":");
+	ostr_put_json(w, api, slash != NULL ? (size_t)(slash - api) : 0);
+	ostr_puts(w, ",\"version\":");
+	ostr_put_json(w, ver, strlen(ver));
+	ostr_printf(w, ",\"%s\":", last);
+	ostr_put_json(w, val, strlen(val));
+	ostr_putc(w, '}');
 }
 
-/*
- * Wraps a bare object (raw text obj[0, n)) into an AdmissionReview CREATE
- * request, as the apiserver would send it (dryRun, oldObject null).
- */
-static int
-offline_wrap(struct json *d, const char *ns, struct ostr *o)
+/* The AdmissionReview CREATE (dryRun, oldObject null) the apiserver would send. */
+static void
+offline_wrap(struct offline *o, const struct offline_obj *b, const char *name)
 {
-	char api[256], kind[256], res[300], nsb[256];
-	int meta = json_get(d, 0, "metadata");
-	size_t off, n;
-	int rc;
+	struct ostr *w = &o->wrap;
+	char res[OFFLINE_STR_MAX + 2];
 
-	json_str_copy(d, json_get(d, 0, "apiVersion"), api, sizeof(api));
-	json_str_copy(d, json_get(d, 0, "kind"), kind, sizeof(kind));
-	if (api[0] == '\0' || kind[0] == '\0')
-		return -1;
-	offline_resource(kind, res, sizeof(res));
-	if (ns == NULL && json_str_copy(d, json_get(d, meta, "namespace"), nsb,
-	    sizeof(nsb)) > 0)
-		ns = nsb;
-	rc = ostr_puts(o, "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
-	    "\"request\":{\"uid\":\"00000000-0000-4000-8000-000000000000\",\"kind\":");
-	rc |= offline_put_gvk(o, api, "kind", kind);
-	rc |= ostr_puts(o, ",\"resource\":") | offline_put_gvk(o, api, "resource", res);
-	rc |= ostr_puts(o, ",\"requestKind\":") | offline_put_gvk(o, api, "kind", kind);
-	rc |= ostr_puts(o, ",\"requestResource\":") | offline_put_gvk(o, api, "resource", res);
-	rc |= ostr_puts(o, ",\"name\":") | offline_put_member(o, d, meta, "name", "");
-	rc |= ostr_puts(o, ",\"namespace\":") | ostr_put_json(o, ns ? ns : "default",
-	    strlen(ns ? ns : "default"));
-	rc |= ostr_puts(o, ",\"operation\":\"CREATE\",\"userInfo\":{\"username\":"
+	offline_resource(b->kind, res, sizeof(res));
+	w->len = 0;
+	ostr_puts(w, "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
+	    "\"request\":{\"uid\":\"" OFFLINE_UID "\",\"kind\":");
+	offline_put_gvk(w, b->api, "kind", b->kind);
+	ostr_puts(w, ",\"resource\":");
+	offline_put_gvk(w, b->api, "resource", res);
+	ostr_puts(w, ",\"requestKind\":");
+	offline_put_gvk(w, b->api, "kind", b->kind);
+	ostr_puts(w, ",\"requestResource\":");
+	offline_put_gvk(w, b->api, "resource", res);
+	ostr_puts(w, ",\"name\":");
+	ostr_put_json(w, name, strlen(name));
+	ostr_puts(w, ",\"namespace\":");
+	ostr_put_json(w, b->ns, strlen(b->ns));
+	ostr_puts(w, ",\"operation\":\"CREATE\",\"userInfo\":{\"username\":"
 	    "\"tinyhook-offline\"},\"dryRun\":true,\"options\":null,\"oldObject\":null,"
 	    "\"object\":");
-	json_span(d, 0, &off, &n);
-	rc |= ostr_put(o, d->s + off, n) | ostr_puts(o, "}}");
-	return rc;
+	ostr_put(w, b->text, b->len);
+	ostr_puts(w, "}}");
 }
 
-/* The answer of one route: status and body. */
-struct offline_answer {
-	int		status;
-	struct ostr	body;
-	int		allowed;
-};
-
+/* Runs route on body into out (grown to review_out_cap). Returns the HTTP status. */
 static int
-offline_run(struct review_ctx *ctx, enum review_route route,
-    const struct ostr *in, struct offline_answer *a)
+offline_route(struct offline *o, enum review_route route, const char *body, size_t len,
+    struct buf *out)
 {
-	size_t cap = review_out_cap(in->len);
 	struct verdict info;
-	struct buf out;
-	char *mem = malloc(cap);
+	size_t cap = review_out_cap(len);
+	char *p;
 
-	memset(a, 0, sizeof(*a));
-	if (mem == NULL)
-		return -1;
-	buf_init(&out, mem, cap);
-	a->status = review_handle(ctx, route, in->p, in->len, &out, &info);
-	a->allowed = info.allowed;
-	ostr_put(&a->body, out.p, out.len);
-	free(mem);
-	return 0;
-}
-
-/* Decodes standard base64 s[0, n) into o. Returns 0, or -1 if invalid. */
-static int
-offline_unbase64(const char *s, size_t n, struct ostr *o)
-{
-	unsigned v = 0, bits = 0;
-	size_t i;
-	char c, byte;
-	const char *p;
-	static const char b64[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-	for (i = 0; i < n && s[i] != '='; i++) {
-		c = s[i];
-		if ((p = strchr(b64, c)) == NULL || c == '\0')
-			return -1;
-		v = (v << 6) | (unsigned)(p - b64);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			byte = (char)((v >> bits) & 0xff);
-			if (ostr_put(o, &byte, 1) < 0)
-				return -1;
+	if (out->cap < cap) {
+		if ((p = realloc(out->p, cap)) == NULL) {
+			o->r->nomem = 1;
+			out->len = 0;
+			return 500;
 		}
+		out->p = p;
+		out->cap = cap;
 	}
-	return 0;
+	return review_handle(o->ctx, route, body, len, out, &info);
 }
 
-/*
- * Extracts the ops JSON of a mutate answer into ops (empty when the answer
- * has no patch).
- */
-static int
-offline_patch_ops(const struct offline_answer *a, struct ostr *ops)
+/* Writes JSON text t[0, n) on one line: whitespace outside strings dropped. */
+static void
+offline_put_compact(const char *t, size_t n, FILE *out)
 {
-	struct json_store st = { NULL, 0 };
+	int in_str = 0, esc = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (in_str)
+			in_str = esc ? (esc = 0, 1) : t[i] == '\\' ? (esc = 1) : t[i] != '"';
+		else if (t[i] == '"')
+			in_str = 1;
+		else if (t[i] == ' ' || t[i] == '\n' || t[i] == '\t' || t[i] == '\r')
+			continue;
+		putc(t[i], out);
+	}
+}
+
+/* Prints the details of one review (-v, --json), as `tinyhook review` always did. */
+static void
+offline_detail(struct offline *o, int ms, int vs, const struct ostr *ops,
+    const struct ostr *obj)
+{
+	FILE *f = o->o->detail_out;
+
+	if (o->o->detail == 2) {
+		fprintf(f, "{\"mutateStatus\":%d,\"mutate\":%.*s,\"validateStatus\":%d,"
+		    "\"validate\":%.*s,\"patch\":%s,\"object\":", ms, (int)o->mout.len,
+		    o->mout.p, vs, (int)o->vout.len, o->vout.p, ops->len ? ops->p : "null");
+		if (obj->len > 0)
+			offline_put_compact(obj->p, obj->len, f);
+		else
+			fputs("null", f);
+		fputs("}\n", f);
+		return;
+	}
+	fprintf(f, "# mutate (HTTP %d)\n%.*s\n", ms, (int)o->mout.len, o->mout.p);
+	fprintf(f, "# validate (HTTP %d)\n%.*s\n", vs, (int)o->vout.len, o->vout.p);
+	fprintf(f, "# patch\n%s\n", ops->len ? ops->p : "(none)");
+	fprintf(f, "# patched object\n%s\n", obj->len ? obj->p : "(none)");
+}
+
+/* The error text of a refused review ({"error":"..."}). */
+static void
+offline_refused(struct offline *o, const struct buf *ans, int status, char *msg, size_t cap)
+{
+	struct json d;
+	char why[VERDICT_ERR];
+
+	why[0] = '\0';
+	if (json_parse(&d, &o->ast, ans->p, ans->len) == JSON_OK)
+		offline_member(&d, 0, "error", why, sizeof(why));
+	snprintf(msg, cap, "the review was refused (HTTP %d): %s", status, why);
+}
+
+/* Span of member path of the answer when it is a non-empty container, else REPORT_NONE. */
+static size_t
+offline_keep(struct offline *o, struct json *d, const char *path)
+{
+	int v = json_getp(d, 0, path);
+	size_t off, n;
+
+	if ((json_type(d, v) != JSON_ARRAY && json_type(d, v) != JSON_OBJECT) ||
+	    json_len(d, v) == 0)
+		return REPORT_NONE;
+	json_span(d, v, &off, &n);
+	return report_str(o->r, d->s + off, n);
+}
+
+/* Fills the record's verdict and messages from the /validate answer. */
+static void
+offline_verdict(struct offline *o, struct report_rec *x, const struct offline_obj *b)
+{
+	struct json d;
+	char msg[RULES_DENY_MAX];
+	int allowed = 1;
+
+	if (o->vout.len > 0 && json_parse(&d, &o->ast, o->vout.p, o->vout.len) == JSON_OK) {
+		allowed = !json_is_true(&d, json_getp(&d, 0, "response.allowed")) ? 0 : 1;
+		offline_member(&d, json_getp(&d, 0, "response.status"), "message", msg, sizeof(msg));
+		if (!allowed)
+			x->msg = report_str(o->r, msg, strlen(msg));
+		x->warnings = offline_keep(o, &d, "response.warnings");
+		x->audit = offline_keep(o, &d, "response.auditAnnotations");
+	}
+	x->v = !allowed ? V_DENY : x->warnings != REPORT_NONE ? V_WARN :
+	    !b->in_scope ? V_SKIP : V_PASS;
+	if (x->v == V_SKIP) {
+		snprintf(msg, sizeof(msg), "no rule of the policy applies to %s", b->kind);
+		x->msg = report_str(o->r, msg, strlen(msg));
+	}
+}
+
+/* The patch ops of the /mutate answer into ops. -1 when it cannot be read. */
+static int
+offline_ops(struct offline *o, struct ostr *ops)
+{
 	struct json d;
 	const char *raw;
 	size_t n;
-	int rc = 0, v;
 
-	if (a->status != 200 || json_parse(&d, &st, a->body.p, a->body.len) != JSON_OK) {
-		json_store_free(&st);
-		return a->status == 200 ? -1 : 0;
+	if (o->mout.len == 0)
+		return 0;
+	if (json_parse(&d, &o->ast, o->mout.p, o->mout.len) != JSON_OK)
+		return -1;
+	if ((raw = json_raw(&d, json_getp(&d, 0, "response.patch"), &n)) == NULL)
+		return 0;
+	return apply_unbase64(raw, n, ops);
+}
+
+/*
+ * Reviews AdmissionReview body[0, len) about object b and records the
+ * verdict. Returns 0, or -1 (recorded as an error: the file is bad).
+ */
+static int
+offline_review(struct offline *o, const struct offline_obj *b, const char *body, size_t len)
+{
+	struct ostr ops = OSTR_INIT, obj = OSTR_INIT;
+	struct report_rec *x;
+	int ms = 200, vs = 200, rc = 0, all = o->o->detail != 0;
+	char msg[VERDICT_ERR + 64];
+
+	o->mout.len = o->vout.len = 0;
+	if (all || o->has_validate || !o->has_mutate)
+		vs = offline_route(o, ROUTE_VALIDATE, body, len, &o->vout);
+	if (all || o->has_mutate)
+		ms = offline_route(o, ROUTE_MUTATE, body, len, &o->mout);
+	if (ms == 200 && offline_ops(o, &ops) < 0)
+		ms = 500;
+	if (ms == 200 && vs == 200 && (all || o->o->keep_patched) && b->text != NULL &&
+	    apply_patch(b->text, b->len, ops.p, ops.len, &obj) < 0)
+		rc = offline_fail(o, b->p, 0, "the policy's patch could not be applied for display");
+	if (all)
+		offline_detail(o, ms, vs, &ops, &obj);
+	if (rc == 0 && (ms != 200 || vs != 200)) {
+		offline_refused(o, ms != 200 ? &o->mout : &o->vout, ms != 200 ? ms : vs,
+		    msg, sizeof(msg));
+		rc = offline_fail(o, b->p, 0, msg);
 	}
-	v = json_getp(&d, 0, "response.patch");
-	if ((raw = json_raw(&d, v, &n)) != NULL)
-		rc = offline_unbase64(raw, n, ops);
-	json_store_free(&st);
+	if (rc == 0 && (x = report_add(o->r, V_PASS)) != NULL) {
+		x->kind = report_str(o->r, b->kind, strlen(b->kind));
+		x->api = report_str(o->r, b->api, strlen(b->api));
+		x->ns = report_str(o->r, b->ns, strlen(b->ns));
+		x->name = report_str(o->r, b->name, strlen(b->name));
+		x->file = report_str(o->r, b->p->file, strlen(b->p->file));
+		x->doc = b->p->doc;
+		x->item = b->item;
+		x->yaml = b->p->yaml;
+		x->patch = ops.len > 0 ? report_str(o->r, ops.p, ops.len) : REPORT_NONE;
+		if (o->o->keep_patched && obj.len > 0)
+			x->patched = report_str(o->r, obj.p, obj.len);
+		offline_verdict(o, x, b);
+	}
+	ostr_free(&ops);
+	ostr_free(&obj);
 	return rc;
 }
 
-/* Replaces doc[off, off + n) with ins[0, k) (display-only patching). */
+/* A bare object (a document, or an item of a List): reviewed as a CREATE. */
 static int
-offline_splice(struct ostr *doc, size_t off, size_t n, const char *ins, size_t k)
+offline_object(struct offline *o, const struct inputs_piece *p, struct json *d,
+    int v, int item)
 {
-	struct ostr out = { NULL, 0, 0 };
+	struct offline_obj b;
+	char gen[OFFLINE_STR_MAX];
+	size_t off;
+	int meta = json_get(d, v, "metadata");
 
-	if (ostr_put(&out, doc->p, off) < 0 || ostr_put(&out, ins, k) < 0 ||
-	    ostr_put(&out, doc->p + off + n, doc->len - off - n) < 0) {
-		free(out.p);
+	memset(&b, 0, sizeof(b));
+	b.p = p;
+	b.item = item;
+	json_span(d, v, &off, &b.len);
+	b.text = d->s + off;
+	offline_member(d, v, "apiVersion", b.api, sizeof(b.api));
+	offline_member(d, v, "kind", b.kind, sizeof(b.kind));
+	if (b.api[0] == '\0' || b.kind[0] == '\0')
+		return offline_fail(o, p, off, "not an object with apiVersion and kind (nor an "
+		    "AdmissionReview, ConversionReview or List)");
+	offline_member(d, meta, "name", b.name, sizeof(b.name));
+	offline_member(d, meta, "generateName", gen, sizeof(gen));
+	offline_member(d, meta, "namespace", b.ns, sizeof(b.ns));
+	if (o->o->ns != NULL)
+		snprintf(b.ns, sizeof(b.ns), "%s", o->o->ns);
+	else if (b.ns[0] == '\0')
+		snprintf(b.ns, sizeof(b.ns), "default");
+	b.in_scope = offline_scope(o, b.api, b.kind);
+	offline_wrap(o, &b, b.name);
+	if (b.name[0] == '\0' && gen[0] != '\0')
+		snprintf(b.name, sizeof(b.name), "%.1000s*", gen);
+	if (o->wrap.nomem) {
+		o->r->nomem = 1;
 		return -1;
 	}
-	free(doc->p);
-	*doc = out;
+	return offline_review(o, &b, o->wrap.p, o->wrap.len);
+}
+
+/* An AdmissionReview, reviewed as it is. */
+static int
+offline_admission(struct offline *o, const struct inputs_piece *p, struct json *d)
+{
+	struct offline_obj b;
+	int req = json_get(d, 0, "request"), gvk = json_get(d, req, "kind"), obj;
+	char group[OFFLINE_STR_MAX], ver[OFFLINE_STR_MAX], sub[OFFLINE_STR_MAX];
+	size_t off;
+
+	memset(&b, 0, sizeof(b));
+	b.p = p;
+	b.item = -1;
+	offline_member(d, gvk, "group", group, sizeof(group));
+	offline_member(d, gvk, "version", ver, sizeof(ver));
+	offline_member(d, gvk, "kind", b.kind, sizeof(b.kind));
+	snprintf(b.api, sizeof(b.api), "%.500s%s%.500s", group, group[0] ? "/" : "", ver);
+	offline_member(d, req, "namespace", b.ns, sizeof(b.ns));
+	offline_member(d, req, "name", b.name, sizeof(b.name));
+	offline_member(d, req, "subResource", sub, sizeof(sub));
+	b.in_scope = (o->has_validate || o->has_mutate) &&
+	    kinds_find(d, gvk, policy_workloads) != NULL &&
+	    (sub[0] == '\0' || strcmp(sub, "ephemeralcontainers") == 0);
+	obj = json_get(d, req, "object");
+	if (json_type(d, obj) != JSON_OBJECT)
+		obj = json_get(d, req, "oldObject");
+	if (json_type(d, obj) == JSON_OBJECT) {
+		json_span(d, obj, &off, &b.len);
+		b.text = d->s + off;
+	}
+	return offline_review(o, &b, p->text, p->len);
+}
+
+/* A ConversionReview, converted through /convert: PASS on Success, else DENY. */
+static int
+offline_conversion(struct offline *o, const struct inputs_piece *p)
+{
+	struct report_rec *x;
+	struct json d;
+	char status[64], msg[RULES_DENY_MAX], uid[VERDICT_UID], want[OFFLINE_STR_MAX];
+	int st = offline_route(o, ROUTE_CONVERT, p->text, p->len, &o->vout), resp, v;
+	size_t off, n;
+
+	if (o->o->detail == 2)
+		fprintf(o->o->detail_out, "{\"convertStatus\":%d,\"convert\":%.*s}\n", st,
+		    st == 200 ? (int)o->vout.len : 4, st == 200 ? o->vout.p : "null");
+	else if (o->o->detail)
+		fprintf(o->o->detail_out, "# convert (HTTP %d)\n%.*s\n", st, (int)o->vout.len, o->vout.p);
+	if (st != 200) {
+		offline_refused(o, &o->vout, st, msg, sizeof(msg));
+		return offline_fail(o, p, 0, msg);
+	}
+	if (json_parse(&d, &o->ast, o->vout.p, o->vout.len) != JSON_OK ||
+	    (x = report_add(o->r, V_PASS)) == NULL)
+		return offline_fail(o, p, 0, "unreadable /convert answer");
+	resp = json_get(&d, 0, "response");
+	offline_member(&d, json_get(&d, resp, "result"), "status", status, sizeof(status));
+	offline_member(&d, json_get(&d, resp, "result"), "message", msg, sizeof(msg));
+	offline_member(&d, resp, "uid", uid, sizeof(uid));
+	v = json_get(&d, resp, "convertedObjects");
+	x->v = strcmp(status, "Success") == 0 ? V_PASS : V_DENY;
+	if (x->v == V_PASS) {
+		struct json rq;
+
+		want[0] = '\0';
+		if (json_parse(&rq, &o->st, p->text, p->len) == JSON_OK)
+			offline_member(&rq, json_get(&rq, 0, "request"), "desiredAPIVersion",
+			    want, sizeof(want));
+		snprintf(msg, sizeof(msg), "converted %d objects to %s", json_len(&d, v), want);
+	}
+	x->msg = report_str(o->r, msg, strlen(msg));
+	x->kind = report_str(o->r, "ConversionReview", 16);
+	x->api = report_str(o->r, "apiextensions.k8s.io/v1", 23);
+	x->name = report_str(o->r, uid, strlen(uid));
+	x->file = report_str(o->r, p->file, strlen(p->file));
+	x->doc = p->doc;
+	x->yaml = p->yaml;
+	if (o->o->keep_patched && json_type(&d, v) == JSON_ARRAY) {
+		json_span(&d, v, &off, &n);
+		x->patched = report_str(o->r, d.s + off, n);
+	}
 	return 0;
 }
 
-/* Decodes one RFC 6901 token path[0, n) into key (~1 is '/', ~0 is '~'). */
+/* Whether string v ends with "List" (List, PodList, DeploymentList ...). */
 static int
-offline_ptr_token(const char *path, size_t n, char *key, size_t cap)
+offline_is_list(struct json *d, int v)
 {
-	size_t i, o = 0;
+	char kind[OFFLINE_STR_MAX];
+	size_t n;
 
-	for (i = 0; i < n && o + 1 < cap; i++) {
-		if (path[i] == '~' && i + 1 < n && (path[i + 1] == '0' || path[i + 1] == '1'))
-			key[o++] = path[++i] == '0' ? '~' : '/';
-		else if (path[i] == '~')
+	if (json_type(d, v) != JSON_STRING)
+		return 0;
+	json_str_copy(d, v, kind, sizeof(kind));
+	n = strlen(kind);
+	return n >= 4 && strcmp(kind + n - 4, "List") == 0;
+}
+
+/* The rest of a document whose items were streamed: it must be a List. */
+static int
+offline_skeleton(struct offline *o, const struct inputs_piece *p, struct json *d)
+{
+	char msg[200];
+	int items = json_get(d, 0, "items");
+
+	if (!offline_is_list(d, json_get(d, 0, "kind"))) {
+		snprintf(msg, sizeof(msg), "document %d has a top-level items array but its "
+		    "kind is not a List", p->doc);
+		return offline_fail(o, p, 0, msg);
+	}
+	if (json_type(d, items) != JSON_ARRAY || json_len(d, items) != 0)
+		return offline_fail(o, p, 0, "a List with two items members");
+	return 0;
+}
+
+/* One document: by its kind. */
+static int
+offline_doc(struct offline *o, const struct inputs_piece *p, struct json *d)
+{
+	int kind = json_get(d, 0, "kind"), items = json_get(d, 0, "items"), v, i = 0;
+	size_t off, n;
+
+	if (p->item < 0 && json_str_eq(d, kind, "AdmissionReview"))
+		return offline_admission(o, p, d);
+	if (p->item < 0 && json_str_eq(d, kind, "ConversionReview"))
+		return offline_conversion(o, p);
+	if (p->item >= 0 || !offline_is_list(d, kind) || json_type(d, items) != JSON_ARRAY)
+		return offline_object(o, p, d, 0, p->item);
+	for (v = json_first(d, items); v != JSON_NONE; v = json_next(d, v), i++) {
+		json_span(d, v, &off, &n);
+		if (json_type(d, v) != JSON_OBJECT)
+			return offline_fail(o, p, off, "a List item is not an object");
+		if (offline_object(o, p, d, v, i) < 0)
 			return -1;
-		else
-			key[o++] = path[i];
 	}
-	key[o] = '\0';
-	return i == n ? 0 : -1;
+	return 0;
 }
 
-/* Follows pointer path (unescaped JSON text) to the parent of its last token. */
 static int
-offline_walk(struct json *d, const char *path, char *last, size_t cap)
+offline_piece(void *arg, const struct inputs_piece *p)
 {
-	const char *p = path, *e;
-	int v = 0;
-
-	while (v != JSON_NONE && *p == '/') {
-		e = strchr(p + 1, '/');
-		if (offline_ptr_token(p + 1, e ? (size_t)(e - p - 1) : strlen(p + 1),
-		    last, cap) < 0)
-			return JSON_NONE;
-		if (e == NULL)
-			return v;
-		v = json_type(d, v) == JSON_ARRAY ? json_index(d, v, atoi(last)) :
-		    json_get(d, v, last);
-		p = e;
-	}
-	return JSON_NONE;
-}
-
-/*
- * Applies one add/replace op to doc by splicing text: enough to show what
- * our own patches do. Tests never rely on it (they use python3-jsonpatch).
- */
-static int
-offline_apply_op(struct ostr *doc, const char *path, const char *val, size_t vn)
-{
-	struct json_store st = { NULL, 0 };
+	struct offline *o = arg;
 	struct json d;
-	char key[OFFLINE_KEY_MAX];
-	struct ostr ins = { NULL, 0, 0 };
-	size_t off, n;
-	int p, v, rc = -1, len;
+	size_t at = 0;
+	int err = json_parse_at(&d, &o->st, p->text, p->len, &at);
 
-	if (json_parse(&d, &st, doc->p, doc->len) != JSON_OK ||
-	    (p = offline_walk(&d, path, key, sizeof(key))) == JSON_NONE)
-		goto out;
-	len = json_len(&d, p);
-	json_span(&d, p, &off, &n);
-	if (json_type(&d, p) == JSON_OBJECT && (v = json_get(&d, p, key)) != JSON_NONE) {
-		json_span(&d, v, &off, &n);
-		rc = offline_splice(doc, off, n, val, vn);
-	} else if (json_type(&d, p) == JSON_OBJECT) {
-		if ((len > 0 && ostr_puts(&ins, ",") < 0) || ostr_put_json(&ins, key, strlen(key)) < 0 ||
-		    ostr_puts(&ins, ":") < 0 || ostr_put(&ins, val, vn) < 0)
-			goto out;
-		rc = offline_splice(doc, off + n - 1, 0, ins.p, ins.len);
-	} else if (json_type(&d, p) == JSON_ARRAY && (strcmp(key, "-") == 0 || atoi(key) >= len)) {
-		if ((len > 0 && ostr_puts(&ins, ",") < 0) || ostr_put(&ins, val, vn) < 0)
-			goto out;
-		rc = offline_splice(doc, off + n - 1, 0, ins.p, ins.len);
-	} else if (json_type(&d, p) == JSON_ARRAY) {
-		json_span(&d, json_index(&d, p, atoi(key)), &off, &n);
-		if (ostr_put(&ins, val, vn) < 0 || ostr_puts(&ins, ",") < 0)
-			goto out;
-		rc = offline_splice(doc, off, 0, ins.p, ins.len);
-	}
-out:
-	free(ins.p);
-	json_store_free(&st);
-	return rc;
+	if (err == JSON_ERR_NOTOBJ)
+		return offline_fail(o, p, 0, "the document is not an object");
+	if (err != JSON_OK)
+		return offline_fail(o, p, at, json_strerror(err));
+	return p->skeleton ? offline_skeleton(o, p, &d) : offline_doc(o, p, &d);
 }
 
-/* Applies every op of ops to a copy of the request's object in *obj. */
-static int
-offline_apply(const struct ostr *in, const struct ostr *ops, struct ostr *obj)
-{
-	struct json_store st = { NULL, 0 }, ost = { NULL, 0 };
-	struct json d, od;
-	char path[OFFLINE_KEY_MAX * 2];
-	const char *val;
-	size_t off, n;
-	int op, rc = -1;
-
-	if (json_parse(&d, &st, in->p, in->len) != JSON_OK)
-		goto out;
-	json_span(&d, json_getp(&d, 0, "request.object"), &off, &n);
-	if (n == 0 || ostr_put(obj, d.s + off, n) < 0) {
-		rc = n == 0 ? 0 : -1;
-		goto out;
-	}
-	rc = 0;
-	/* json_parse fills od for an array too, answering JSON_ERR_NOTOBJ. */
-	if (ops->len == 0 || json_parse(&od, &ost, ops->p, ops->len) != JSON_ERR_NOTOBJ)
-		goto out;
-	for (op = json_first(&od, 0); op != JSON_NONE && rc == 0; op = json_next(&od, op)) {
-		json_str_copy(&od, json_get(&od, op, "path"), path, sizeof(path));
-		json_span(&od, json_get(&od, op, "value"), &off, &n);
-		val = od.s + off;
-		rc = offline_apply_op(obj, path, val, n);
-	}
-out:
-	json_store_free(&st);
-	json_store_free(&ost);
-	return rc;
-}
-
-/*
- * Loads the input and makes it an AdmissionReview: as is when it is one,
- * wrapped as a CREATE when it is a bare object. Returns 0, 1 for a
- * ConversionReview (kept as is), or -1 when it is none of these (the
- * caller exits 2).
- */
-static int
-offline_input(const char *path, const char *ns, struct ostr *in)
-{
-	struct ostr raw = { NULL, 0, 0 };
-	struct json_store st = { NULL, 0 };
-	struct json d;
-	int rc = -1, err;
-
-	if (offline_read(path, &raw) < 0)
-		return -1;
-	if ((err = json_parse(&d, &st, raw.p ? raw.p : "", raw.len)) != JSON_OK)
-		fprintf(stderr, "tinyhook review: %s: %s\n", path, json_strerror(err));
-	else if (json_str_eq(&d, json_get(&d, 0, "kind"), "AdmissionReview")) {
-		*in = raw;
-		raw.p = NULL;
-		rc = 0;
-	} else if (json_str_eq(&d, json_get(&d, 0, "kind"), "ConversionReview")) {
-		*in = raw;
-		raw.p = NULL;
-		rc = 1;
-	} else if ((rc = offline_wrap(&d, ns, in)) < 0)
-		fprintf(stderr, "tinyhook review: %s: not an AdmissionReview nor an "
-		    "object with apiVersion and kind\n", path);
-	free(raw.p);
-	json_store_free(&st);
-	return rc;
-}
-
-/* Prints the parts, as sections or (json) as one JSON object. */
 static void
-offline_print(int json, const struct offline_answer *m,
-    const struct offline_answer *v, const struct ostr *ops,
-    const struct ostr *obj)
+offline_begin(void *arg, const char *file, int yaml)
 {
-	const char *none = "null";
+	struct offline *o = arg;
 
-	if (json) {
-		printf("{\"mutateStatus\":%d,\"mutate\":%s,\"validateStatus\":%d,"
-		    "\"validate\":%s,\"patch\":%s,\"object\":%s}\n", m->status,
-		    m->body.p ? m->body.p : none, v->status,
-		    v->body.p ? v->body.p : none, ops->len ? ops->p : none,
-		    obj->len ? obj->p : none);
-		return;
-	}
-	printf("# mutate (HTTP %d)\n%s\n", m->status, m->body.p ? m->body.p : "");
-	printf("# validate (HTTP %d)\n%s\n", v->status, v->body.p ? v->body.p : "");
-	printf("# patch\n%s\n", ops->len ? ops->p : "(none)");
-	printf("# patched object\n%s\n", obj->len ? obj->p : "(none)");
+	(void)file;
+	o->yaml = yaml;
+	report_file_begin(o->r);
+}
+
+static void
+offline_end(void *arg, const char *file, int ok)
+{
+	(void)file;
+	report_file_end(((struct offline *)arg)->r, ok);
+}
+
+static void
+offline_error(void *arg, const char *file, long line, long col, const char *msg)
+{
+	report_error(((struct offline *)arg)->r, file, line, col, msg);
 }
 
 static int
-offline_exit(const struct offline_answer *m, const struct offline_answer *v)
+offline_open(struct offline *o, const struct offline_opts *opts, struct report *r)
 {
-	if (m->status != 200 || v->status != 200)
-		return 2;
-	return v->allowed == 1 && m->allowed == 1 ? 0 : 1;
-}
-
-/*
- * Converts a ConversionReview (in is freed). Prints the /convert answer;
- * returns 0 on Success, 1 on Failure, 2 when the answer is not a 200.
- */
-static int
-offline_convert(int json, struct ostr *in)
-{
-	struct review_ctx *ctx = review_ctx_new(in->len);
-	struct offline_answer c;
-	int rc = 2;
-
-	if (ctx == NULL || offline_run(ctx, ROUTE_CONVERT, in, &c) < 0) {
-		fprintf(stderr, "tinyhook review: out of memory\n");
-	} else {
-		if (json)
-			printf("{\"convertStatus\":%d,\"convert\":%s}\n", c.status,
-			    c.status == 200 && c.body.p ? c.body.p : "null");
-		else
-			printf("# convert (HTTP %d)\n%s\n", c.status, c.body.p ? c.body.p : "");
-		rc = c.status != 200 ? 2 : c.allowed == 1 ? 0 : 1;
-		free(c.body.p);
+	memset(o, 0, sizeof(*o));
+	o->o = opts;
+	o->r = r;
+	o->has_validate = offline_has(0);
+	o->has_mutate = offline_has(1);
+	if ((o->ctx = review_ctx_new(opts->lim.max_object)) == NULL) {
+		r->nomem = 1;
+		return -1;
 	}
-	review_ctx_free(ctx);
-	free(in->p);
-	return rc;
+	return 0;
 }
 
-/* See review.h: `tinyhook review [--json] [--namespace NS] [FILE|-]`. */
+static void
+offline_close(struct offline *o)
+{
+	review_ctx_free(o->ctx);
+	json_store_free(&o->st);
+	json_store_free(&o->ast);
+	ostr_free(&o->wrap);
+	free(o->mout.p);
+	free(o->vout.p);
+}
+
+/* See offline.h. */
 int
-review_cli(int argc, char **argv)
+offline_run(const struct offline_opts *opts, char *const *paths, int n, struct report *r)
 {
-	struct ostr in = { NULL, 0, 0 }, ops = { NULL, 0, 0 }, obj = { NULL, 0, 0 };
-	struct offline_answer m, v;
-	struct review_ctx *ctx;
-	const char *path = "-", *ns = NULL;
-	int i, json = 0, rc = 2, kind;
+	struct offline o;
+	struct inputs_sink sink = { NULL, offline_begin, offline_end, offline_piece, offline_error };
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			json = 1;
-		else if (strcmp(argv[i], "--namespace") == 0 && i + 1 < argc)
-			ns = argv[++i];
-		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			fputs(review_usage, stdout);
-			return 0;
-		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			fputs(review_usage, stderr);
-			return 2;
-		} else
-			path = argv[i];
-	}
-	if ((kind = offline_input(path, ns, &in)) < 0)
-		return 2;
-	if (kind == 1)
-		return offline_convert(json, &in);
-	if ((ctx = review_ctx_new(in.len)) == NULL ||
-	    offline_run(ctx, ROUTE_MUTATE, &in, &m) < 0 ||
-	    offline_run(ctx, ROUTE_VALIDATE, &in, &v) < 0) {
-		fprintf(stderr, "tinyhook review: out of memory\n");
-		goto out;
-	}
-	if (offline_patch_ops(&m, &ops) < 0 || offline_apply(&in, &ops, &obj) < 0)
-		fprintf(stderr, "tinyhook review: could not apply the patch for display\n");
-	offline_print(json, &m, &v, &ops, &obj);
-	rc = offline_exit(&m, &v);
-	free(m.body.p);
-	free(v.body.p);
-out:
-	review_ctx_free(ctx);
-	free(in.p);
-	free(ops.p);
-	free(obj.p);
-	return rc;
+	if (offline_open(&o, opts, r) < 0)
+		return -1;
+	sink.arg = &o;
+	inputs_run(paths, n, &opts->lim, &sink);
+	offline_close(&o);
+	return r->nomem ? -1 : 0;
 }
 
-/* Flags of `tinyhook manifests`. */
-struct offline_mf {
-	const char	*ns, *svc, *url, *ca, *fail, *name;
-	long		 timeout;
-	char		*ca_b64;
+/* See offline.h. */
+int
+offline_run_text(const struct offline_opts *opts, const char *file, const char *text,
+    size_t len, long line, struct report *r)
+{
+	struct offline o;
+	struct inputs_piece p;
+	int rc;
+
+	if (offline_open(&o, opts, r) < 0)
+		return -1;
+	memset(&p, 0, sizeof(p));
+	p.file = file;
+	p.doc = 1;
+	p.item = -1;
+	p.yaml = 1;
+	p.text = text;
+	p.len = len;
+	p.line = line;
+	p.col = 1;
+	report_file_begin(r);
+	rc = offline_piece(&o, &p);
+	report_file_end(r, rc == 0);
+	offline_close(&o);
+	return r->nomem ? -1 : 0;
+}
+
+/* Parses a size with an optional Ki/Mi/Gi suffix; 0 when malformed. */
+static unsigned long long
+offline_size(const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || s[0] == '-')
+		return 0;
+	if (strcmp(end, "Ki") == 0)
+		v <<= 10;
+	else if (strcmp(end, "Mi") == 0)
+		v <<= 20;
+	else if (strcmp(end, "Gi") == 0)
+		v <<= 30;
+	else if (*end != '\0')
+		return 0;
+	return v;
+}
+
+/* Flags of `tinyhook review`. */
+struct offline_flags {
+	struct offline_opts	 o;
+	enum report_format	 fmt;
+	int			 warn_exit, patched;
+	char			**paths;
+	int			 npaths;
 };
 
+/* Parses one flag with a value at argv[*i]. Returns 0, or -1 when bad. */
 static int
-offline_mf_flags(struct offline_mf *f, int argc, char **argv)
+offline_flag_value(struct offline_flags *f, const char *flag, const char *v)
 {
-	const char **dst;
-	char *end;
+	unsigned long long n;
+
+	if (strcmp(flag, "-o") == 0 || strcmp(flag, "--output") == 0) {
+		f->fmt = strcmp(v, "json") == 0 ? FMT_JSON : strcmp(v, "junit") == 0 ? FMT_JUNIT :
+		    strcmp(v, "text") == 0 ? FMT_TEXT : NUM_FORMATS;
+		return f->fmt == NUM_FORMATS ? -1 : 0;
+	}
+	if (strcmp(flag, "--namespace") == 0) {
+		f->o.ns = v;
+		return v[0] == '\0' ? -1 : 0;
+	}
+	if (strcmp(flag, "--warn-exit-code") == 0) {
+		n = offline_size(v);
+		f->warn_exit = (int)n;
+		return n > 255 || (n == 0 && strcmp(v, "0") != 0) ? -1 : 0;
+	}
+	n = offline_size(v);
+	if (strcmp(flag, "--max-file-size") == 0 && n > 0)
+		f->o.lim.max_file = n;
+	else if (strcmp(flag, "--max-object-size") == 0 && n > 0 && n < JSON_MAX_LEN)
+		f->o.lim.max_object = (size_t)n;
+	else
+		return -1;
+	return 0;
+}
+
+/* Parses argv. Returns -1 to go on, or an exit code (usage printed). */
+static int
+offline_flags(struct offline_flags *f, int argc, char **argv)
+{
+	static const char *const valued[] = { "-o", "--output", "--namespace",
+	    "--warn-exit-code", "--max-file-size", "--max-object-size" };
+	size_t k;
 	int i;
 
 	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-			return 1;
-		if (i + 1 >= argc)
-			return -1;
-		dst = strcmp(argv[i], "--namespace") == 0 ? &f->ns :
-		    strcmp(argv[i], "--service") == 0 ? &f->svc :
-		    strcmp(argv[i], "--url") == 0 ? &f->url :
-		    strcmp(argv[i], "--ca-bundle") == 0 ? &f->ca :
-		    strcmp(argv[i], "--failure-policy") == 0 ? &f->fail :
-		    strcmp(argv[i], "--name") == 0 ? &f->name : NULL;
-		if (strcmp(argv[i], "--timeout") == 0) {
-			errno = 0;
-			f->timeout = strtol(argv[++i], &end, 10);
-			if (errno != 0 || *end != '\0' || f->timeout < 1 ||
-			    f->timeout > OFFLINE_MAX_TIMEOUT)
-				return -1;
-			continue;
-		}
-		if (dst == NULL || argv[i + 1][0] == '\0')
-			return -1;
-		*dst = argv[++i];
-	}
-	if (strcmp(f->fail, "Fail") != 0 && strcmp(f->fail, "Ignore") != 0)
-		return -1;
-	return 0;
-}
-
-/* Reads the CA bundle file and base64-encodes it for clientConfig.caBundle. */
-static int
-offline_mf_ca(struct offline_mf *f)
-{
-	struct ostr raw = { NULL, 0, 0 };
-	struct buf b;
-	size_t cap;
-
-	if (f->ca == NULL)
-		return 0;
-	if (offline_read(f->ca, &raw) < 0)
-		return -1;
-	cap = patch_base64_len(raw.len) + 1;
-	if ((f->ca_b64 = malloc(cap)) == NULL) {
-		free(raw.p);
-		return -1;
-	}
-	buf_init(&b, f->ca_b64, cap);
-	patch_base64(&b, raw.p ? raw.p : "", raw.len);
-	f->ca_b64[b.len] = '\0';
-	free(raw.p);
-	return 0;
-}
-
-/* Prints the rules: one entry per API group of the policy's workloads. */
-static void
-offline_mf_rules(int mutate)
-{
-	const struct kind *k = kinds;
-	size_t i, g, j, n = NUM_KINDS;
-	int first;
-
-	printf("  rules:\n");
-	for (g = 0; g < n; g++) {
-		/* each group once, in the table's order (kinds.h) */
-		for (j = 0; j < g && strcmp(k[j].group, k[g].group) != 0; j++)
-			;
-		if (j < g)
-			continue;
-		first = 1;
-		for (i = g; i < n; i++) {
-			if (!(policy_workloads & (unsigned)k[i].bit) ||
-			    strcmp(k[i].group, k[g].group) != 0)
-				continue;
-			if (first)
-				printf("  - apiGroups: [\"%s\"]\n    apiVersions: [\"v1\"]\n"
-				    "    operations: [\"CREATE\", \"UPDATE\"]\n"
-				    "    scope: Namespaced\n    resources:\n", k[g].group);
-			first = 0;
-			printf("    - %s\n", k[i].resource);
-			if (!mutate && k[i].bit == WL_POD)
-				printf("    - pods/ephemeralcontainers\n");
-		}
-	}
-}
-
-/* Prints one webhook configuration for /validate or /mutate. */
-static void
-offline_mf_one(const struct offline_mf *f, int mutate)
-{
-	const char *what = mutate ? "mutate" : "validate";
-
-	printf("---\napiVersion: admissionregistration.k8s.io/v1\n"
-	    "kind: %sWebhookConfiguration\nmetadata:\n  name: %s\n"
-	    "  labels:\n    app.kubernetes.io/name: tinyhook\n"
-	    "    tinyhook/policy: %s-%s\nwebhooks:\n"
-	    "- name: %s.%s.tinyhook.io\n", mutate ? "Mutating" : "Validating",
-	    f->name, policy_name, policy_hash, what, f->name);
-	printf("  admissionReviewVersions: [\"v1\"]\n  sideEffects: None\n"
-	    "  failurePolicy: %s\n  timeoutSeconds: %ld\n  matchPolicy: Equivalent\n",
-	    f->fail, f->timeout);
-	if (mutate)
-		printf("  reinvocationPolicy: IfNeeded\n");
-	printf("  clientConfig:\n");
-	if (f->url != NULL)
-		printf("    url: \"%s/%s\"\n", f->url, what);
-	else
-		printf("    service:\n      namespace: %s\n      name: %s\n"
-		    "      path: /%s\n      port: 443\n", f->ns, f->svc, what);
-	if (f->ca_b64 != NULL)
-		printf("    caBundle: %s\n", f->ca_b64);
-	printf("  namespaceSelector:\n    matchExpressions:\n"
-	    "    - key: kubernetes.io/metadata.name\n      operator: NotIn\n"
-	    "      values: [\"kube-system\", \"%s\"]\n", f->ns);
-	offline_mf_rules(mutate);
-}
-
-/* True when the policy has rules for the route. */
-static int
-offline_has(int mutate)
-{
-	size_t i;
-
-	for (i = 0; i < policy_nrules; i++)
-		if ((policy_rules[i].action == MUTATE) == (mutate != 0))
-			return 1;
-	return 0;
-}
-
-/* True when s is safe inside our YAML unquoted (no quoting games). */
-static int
-offline_yaml_ok(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if (strchr("\"\\\n\r:#{}[],&*!|>'%@`", *s) != NULL && *s != ':')
+		for (k = 0; k < sizeof(valued) / sizeof(valued[0]); k++)
+			if (strcmp(argv[i], valued[k]) == 0)
+				break;
+		if (k < sizeof(valued) / sizeof(valued[0])) {
+			if (i + 1 >= argc || offline_flag_value(f, argv[i], argv[i + 1]) < 0) {
+				fprintf(stderr, "tinyhook review: %s: a bad or missing value\n%s",
+				    argv[i], review_usage);
+				return 2;
+			}
+			i++;
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			fputs(review_usage, stdout);
 			return 0;
-	return 1;
+		} else if (strcmp(argv[i], "-v") == 0)
+			f->o.detail = 1;
+		else if (strcmp(argv[i], "--json") == 0)
+			f->o.detail = 2;
+		else if (strcmp(argv[i], "--patched") == 0)
+			f->patched = f->o.keep_patched = 1;
+		else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			fprintf(stderr, "tinyhook review: unknown flag %s\n%s", argv[i], review_usage);
+			return 2;
+		} else
+			f->paths[f->npaths++] = argv[i];
+	}
+	return -1;
 }
 
-/* See review.h: prints the webhook configurations the policy needs. */
-int
-manifests_cli(int argc, char **argv)
+/* --patched: every object as the patch leaves it, in input order. */
+static void
+offline_print_patched(const struct report *r, FILE *out)
 {
-	struct offline_mf f = { "tinyhook", "tinyhook", NULL, NULL, "Fail",
-	    "tinyhook", OFFLINE_DEF_TIMEOUT, NULL };
-	int rc = offline_mf_flags(&f, argc, argv);
+	struct json_store st = { NULL, 0 };
+	struct ostr y = OSTR_INIT;
+	struct json d;
+	const char *t;
+	int i, err;
 
-	if (rc > 0) {
-		fputs(manifests_usage, stdout);
-		return 0;
+	for (i = 0; i < r->n; i++) {
+		if (r->rec[i].dropped || (t = report_at(r, r->rec[i].patched)) == NULL)
+			continue;
+		if (!r->rec[i].yaml) {
+			offline_put_compact(t, strlen(t), out);
+			putc('\n', out);
+			continue;
+		}
+		err = json_parse(&d, &st, t, strlen(t));
+		if (err != JSON_OK && err != JSON_ERR_NOTOBJ)
+			continue;
+		y.len = 0;
+		yml_write(&y, &d, 0);
+		fprintf(out, "---\n%s", ostr_str(&y));
 	}
-	if (rc < 0 || !offline_yaml_ok(f.ns) || !offline_yaml_ok(f.svc) ||
-	    !offline_yaml_ok(f.name) || (f.url && !offline_yaml_ok(f.url))) {
-		fputs(manifests_usage, stderr);
+	ostr_free(&y);
+	json_store_free(&st);
+}
+
+/* See offline.h: `tinyhook review [flags] [FILE|DIR|-]...`. */
+int
+review_cli(int argc, char **argv)
+{
+	static char *dash[] = { "-" };
+	struct offline_flags f;
+	struct report r;
+	int rc;
+
+	memset(&f, 0, sizeof(f));
+	f.o.lim.max_file = INPUTS_MAX_FILE;
+	f.o.lim.max_object = INPUTS_MAX_OBJECT;
+	f.o.detail_out = stdout;
+	if ((f.paths = calloc((size_t)argc + 1, sizeof(*f.paths))) == NULL)
 		return 2;
+	if ((rc = offline_flags(&f, argc, argv)) >= 0) {
+		free(f.paths);
+		return rc;
 	}
-	if (offline_mf_ca(&f) < 0)
-		return 2;
-	if (offline_has(0))
-		offline_mf_one(&f, 0);
-	if (offline_has(1))
-		offline_mf_one(&f, 1);
-	free(f.ca_b64);
-	return 0;
+	report_init(&r);
+	if (offline_run(&f.o, f.npaths ? f.paths : dash, f.npaths ? f.npaths : 1, &r) < 0)
+		fprintf(stderr, "tinyhook review: out of memory\n");
+	if (f.patched)
+		offline_print_patched(&r, stdout);
+	/* --patched and --json keep stdout for objects: the report goes to stderr. */
+	report_print(&r, f.fmt, f.patched || f.o.detail == 2 ? stderr : stdout);
+	rc = report_exit(&r, f.warn_exit);
+	report_free(&r);
+	free(f.paths);
+	return rc;
 }

@@ -212,7 +212,7 @@ def bench_check_case(srv):
 
 def offline_case(binary):
     """`tinyhook review` on a ConversionReview prints the /convert answer."""
-    r = subprocess.run([binary, "review", os.path.join(CAPTURED, "convert.json")],
+    r = subprocess.run([binary, "review", "-v", os.path.join(CAPTURED, "convert.json")],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
     out = r.stdout.decode(errors="replace")
     check("tinyhook review convert.json: exit 0, Success, Widget as v2",

@@ -38,7 +38,8 @@ def scratch_copy():
         if os.path.exists(os.path.join(ROOT, f)):
             os.makedirs(os.path.dirname(os.path.join(dst, f)), exist_ok=True)
             shutil.copy2(os.path.join(ROOT, f), os.path.join(dst, f), follow_symlinks=False)
-    for cached in ("build/bearssl-src", "build/bearssl-musl", "build/inc", "build/.deps"):
+    for cached in ("build/bearssl-src", "build/bearssl-musl", "build/libyaml-src", "build/libyaml-musl",
+                   "build/inc", "build/.deps"):
         src = os.path.join(ROOT, cached)
         if os.path.isdir(src):
             shutil.copytree(src, os.path.join(dst, cached), symlinks=True)
