@@ -9,6 +9,7 @@
 #include "json.h"
 #include "review.h"
 #include "rules.h"
+#include "pss.h"
 #include "convert.h"
 
 #include POLICY_FILE

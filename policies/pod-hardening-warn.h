@@ -1,8 +1,7 @@
 /*
- * policies/baseline-warn.h: policies/baseline.h as warnings: the same
- * checks (baseline pod security profile plus runAsNonRoot), shown by
- * kubectl as "Warning: ..." while nothing is denied. Deploy it first to see
- * what baseline.h would block.
+ * policies/pod-hardening-warn.h: policies/pod-hardening.h as warnings: the
+ * same checks, shown by kubectl as "Warning: ..." while nothing is denied.
+ * Deploy it first to see what pod-hardening.h would block.
  */
 static const struct rule policy[] = {
 	/* action   kind                     argument */

@@ -1,0 +1,17 @@
+/*
+ * policies/pod-hardening.h: a few pod hardening checks as denials, with
+ * tinyhook's own messages: no privileged containers, no host namespaces, no
+ * hostPath volumes, only the capabilities the baseline standard lets a
+ * container add, and runAsNonRoot (which the standard asks only at
+ * restricted). It is NOT the baseline Pod Security Standard: for that, with
+ * Kubernetes' own messages, use policies/pss-baseline.h.
+ * policies/pod-hardening-warn.h is the same as warnings.
+ */
+static const struct rule policy[] = {
+	/* action   kind                     argument */
+	{ DENY,     no_privileged,           { .s = NULL } },
+	{ DENY,     no_host_namespaces,      { .s = NULL } },
+	{ DENY,     no_host_path,            { .s = NULL } },
+	{ DENY,     no_added_capabilities,   { .list = NULL } },
+	{ DENY,     require_run_as_non_root, { .s = NULL } },
+};
