@@ -30,6 +30,35 @@
 /* container.apparmor.security.beta.kubernetes.io/<container name> */
 #define PSS_APPARMOR_PREFIX	"container.apparmor.security.beta.kubernetes.io/"
 
+/*
+ * Containers whose members the checks read (enum pss_field) are looked up
+ * in one pass per evaluation rather than once per check: a container object
+ * has a dozen members and nearly every check reads one. Containers past
+ * PSS_VIEW_MAX are looked up each time: slower, the same answers.
+ */
+#define PSS_VIEW_MAX	64
+
+enum pss_field {
+	PSS_F_SC,
+	PSS_F_NAME,
+	PSS_F_PORTS,
+	PSS_F_LIVENESS,
+	PSS_F_READINESS,
+	PSS_F_STARTUP,
+	PSS_F_LIFECYCLE,
+	NUM_PSS_FIELDS
+};
+
+static const char *const pss_field_names[NUM_PSS_FIELDS] = {
+	[PSS_F_SC] = "securityContext",
+	[PSS_F_NAME] = "name",
+	[PSS_F_PORTS] = "ports",
+	[PSS_F_LIVENESS] = "livenessProbe",
+	[PSS_F_READINESS] = "readinessProbe",
+	[PSS_F_STARTUP] = "startupProbe",
+	[PSS_F_LIFECYCLE] = "lifecycle",
+};
+
 /* What one evaluation reads everywhere. */
 struct pss_eval {
 	struct json	*d;
@@ -37,19 +66,22 @@ struct pss_eval {
 	int		 meta;
 	int		 sc;		/* spec.securityContext, JSON_NONE if not an object */
 	int		 lists[3];	/* initContainers, containers, ephemeralContainers */
+	int		 view[PSS_VIEW_MAX][NUM_PSS_FIELDS];	/* see PSS_VIEW_MAX */
+	int		 nview;
 	int		 windows;	/* spec.os.name == "windows" */
 	int		 userns;	/* spec.hostUsers == false */
 	struct buf	*out;
 	int		 nviol;
 };
 
-/* Where pss_next() is: list index (-1 before the first) and container. */
+/* Where pss_next() is: list index (-1 before the first), container, ordinal. */
 struct pss_cursor {
 	int	list;
 	int	c;
+	int	i;
 };
 
-#define PSS_CURSOR	{ -1, JSON_NONE }
+#define PSS_CURSOR	{ -1, JSON_NONE, -1 }
 
 /*
  * A list of strings in a fixed pool: the names, values and hosts a check
@@ -231,8 +263,10 @@ pss_next(const struct pss_eval *e, struct pss_cursor *k)
 	for (;;) {
 		while (k->c != JSON_NONE && json_type(e->d, k->c) != JSON_OBJECT)
 			k->c = json_next(e->d, k->c);
-		if (k->c != JSON_NONE)
+		if (k->c != JSON_NONE) {
+			k->i++;
 			return 1;
+		}
 		if (++k->list >= (int)NELEM(e->lists))
 			return 0;
 		k->c = json_first(e->d, e->lists[k->list]);
@@ -248,11 +282,56 @@ pss_obj(struct json *d, int v, const char *key)
 	return json_type(d, o) == JSON_OBJECT ? o : JSON_NONE;
 }
 
-/* The securityContext object of container c, or JSON_NONE (Go: nil). */
-static int
-pss_csc(const struct pss_eval *e, int c)
+/*
+ * Fills f with the members of container c named by pss_field_names, in one
+ * pass; the last of duplicate keys wins, as with json_get. Keys are told
+ * apart by their first raw byte before they are compared (an escaped key
+ * is always compared).
+ */
+static void
+pss_view(struct json *d, int c, int *f)
 {
-	return pss_obj(e->d, c, "securityContext");
+	const char *r;
+	size_t i, rn;
+	int k;
+
+	for (i = 0; i < NUM_PSS_FIELDS; i++)
+		f[i] = JSON_NONE;
+	for (k = json_first(d, c); k != JSON_NONE; k = json_next(d, k)) {
+		if ((r = json_raw(d, k, &rn)) == NULL || rn == 0)
+			continue;
+		for (i = 0; i < NUM_PSS_FIELDS; i++)
+			if ((r[0] == '\\' || r[0] == pss_field_names[i][0]) &&
+			    json_str_eq(d, k, pss_field_names[i])) {
+				f[i] = k + 1;
+				break;
+			}
+	}
+}
+
+/* Member f of the container at k. */
+static int
+pss_field(const struct pss_eval *e, const struct pss_cursor *k, enum pss_field f)
+{
+	if (k->i < e->nview)
+		return e->view[k->i][f];
+	return json_get(e->d, k->c, pss_field_names[f]);
+}
+
+/* The securityContext object of the container at k, or JSON_NONE (Go: nil). */
+static int
+pss_csc(const struct pss_eval *e, const struct pss_cursor *k)
+{
+	int v = pss_field(e, k, PSS_F_SC);
+
+	return json_type(e->d, v) == JSON_OBJECT ? v : JSON_NONE;
+}
+
+/* The name of the container at k. */
+static int
+pss_name(const struct pss_eval *e, const struct pss_cursor *k)
+{
+	return pss_field(e, k, PSS_F_NAME);
 }
 
 /* Go's *bool == false: an explicit false (null and absent are nil). */
@@ -296,25 +375,25 @@ pss_apparmor_value_ok(struct json *d, int v)
 
 
 /*
- * Writes "container.apparmor.security.beta.kubernetes.io/<name of c>" into
- * key[PSS_APPARMOR_KEY]; returns its length, or 0 when c has no name or one
+ * Writes "container.apparmor.security.beta.kubernetes.io/<name>" into
+ * key[PSS_APPARMOR_KEY]; returns its length, or 0 when there is no name or one
  * longer than any valid container name (no such annotation can exist).
  */
 #define PSS_APPARMOR_KEY	(sizeof(PSS_APPARMOR_PREFIX) + PSS_NAME_MAX)
 
 static size_t
-pss_apparmor_key(struct json *d, int c, char *key)
+pss_apparmor_key(struct json *d, int name, char *key)
 {
 	size_t k = sizeof(PSS_APPARMOR_PREFIX) - 1;
 	long n;
 
 	memcpy(key, PSS_APPARMOR_PREFIX, k);
-	n = json_str_copy(d, json_get(d, c, "name"), key + k, PSS_APPARMOR_KEY - k);
+	n = json_str_copy(d, name, key + k, PSS_APPARMOR_KEY - k);
 	return n > 0 ? k + (size_t)n : 0;
 }
 
 /*
- * The apiserver's annotation <-> field copy for container c before any
+ * The apiserver's annotation <-> field copy for the container named name before any
  * validating admission (applyAppArmorVersionSkew; not on Windows pods):
  * without the annotation, an Unconfined field (the container's, else the
  * pod's) gains the annotation "unconfined"; with the annotation "unconfined"
@@ -324,13 +403,13 @@ pss_apparmor_key(struct json *d, int c, char *key)
  * and the pod's appArmorProfile.
  */
 static void
-pss_apparmor_sync(const struct pss_eval *e, int ann, int c, int cp, int pp,
+pss_apparmor_sync(const struct pss_eval *e, int ann, int name, int cp, int pp,
     struct pss_strs *ctrs, struct pss_strs *types, struct pss_strs *anns)
 {
 	static const char unconfined[] = "=\"unconfined\"";
 	struct json *d = e->d;
 	char key[PSS_APPARMOR_KEY + sizeof(unconfined)];
-	size_t n = pss_apparmor_key(d, c, key);
+	size_t n = pss_apparmor_key(d, name, key);
 	int eff = json_is_null(d, cp) ? pp : cp, v;
 
 	if (n == 0 || e->windows)
@@ -343,7 +422,7 @@ pss_apparmor_sync(const struct pss_eval *e, int ann, int c, int cp, int pp,
 		pss_strs_add(anns, key, n + sizeof(unconfined) - 1, 1);
 	} else if (json_is_null(d, cp) && json_str_eq(d, v, "unconfined") &&
 	    !json_str_eq(d, json_get(d, pp, "type"), "Unconfined")) {
-		pss_strs_add_json(ctrs, d, json_get(d, c, "name"), 0);
+		pss_strs_add_json(ctrs, d, name, 0);
 		pss_strs_add(types, "Unconfined", 10, 1);
 	}
 }
@@ -398,12 +477,12 @@ pss_app_armor_profile(struct pss_eval *e)
 		pss_strs_add_json(&types, d, json_get(d, pp, "type"), 1);
 	}
 	while (pss_next(e, &k)) {
-		cp = json_get(d, pss_csc(e, k.c), "appArmorProfile");
+		cp = json_get(d, pss_csc(e, &k), "appArmorProfile");
 		if (!json_is_null(d, cp) && !pss_in(d, json_get(d, cp, "type"), pss_apparmor_types)) {
-			pss_strs_add_json(&ctrs, d, json_get(d, k.c, "name"), 0);
+			pss_strs_add_json(&ctrs, d, pss_name(e, &k), 0);
 			pss_strs_add_json(&types, d, json_get(d, cp, "type"), 1);
 		}
-		pss_apparmor_sync(e, ann, k.c, cp, json_is_null(d, pp) ? JSON_NONE : pp,
+		pss_apparmor_sync(e, ann, pss_name(e, &k), cp, json_is_null(d, pp) ? JSON_NONE : pp,
 		    &ctrs, &types, &anns);
 	}
 	pss_apparmor_annotations(e, ann, &anns);
@@ -448,7 +527,7 @@ pss_capabilities_baseline(struct pss_eval *e)
 
 	pss_strs_init(&ctrs), pss_strs_init(&caps);
 	while (pss_next(e, &k)) {
-		add = json_get(d, pss_obj(d, pss_csc(e, k.c), "capabilities"), "add");
+		add = json_get(d, pss_obj(d, pss_csc(e, &k), "capabilities"), "add");
 		bad = 0;
 		for (v = json_first(d, add); json_type(d, add) == JSON_ARRAY &&
 		    v != JSON_NONE; v = json_next(d, v)) {
@@ -458,7 +537,7 @@ pss_capabilities_baseline(struct pss_eval *e)
 			pss_strs_add_json(&caps, d, v, 1);
 		}
 		if (bad)
-			pss_strs_add_json(&ctrs, d, json_get(d, k.c, "name"), 0);
+			pss_strs_add_json(&ctrs, d, pss_name(e, &k), 0);
 	}
 	if (pss_strs_count(&ctrs) == 0)
 		return;
@@ -555,13 +634,13 @@ pss_host_ports(struct pss_eval *e)
 
 	pss_strs_init(&ctrs), pss_strs_init(&ports);
 	while (pss_next(e, &k)) {
-		arr = json_get(d, k.c, "ports");
+		arr = pss_field(e, &k, PSS_F_PORTS);
 		bad = 0;
 		for (p = json_first(d, arr); json_type(d, arr) == JSON_ARRAY &&
 		    p != JSON_NONE; p = json_next(d, p))
 			bad |= pss_host_port(d, json_get(d, p, "hostPort"), &ports);
 		if (bad)
-			pss_strs_add_json(&ctrs, d, json_get(d, k.c, "name"), 0);
+			pss_strs_add_json(&ctrs, d, pss_name(e, &k), 0);
 	}
 	if ((nc = pss_strs_count(&ctrs)) == 0)
 		return;
@@ -599,7 +678,7 @@ pss_handler_hosts(struct json *d, int h, struct pss_strs *hosts)
 static void
 pss_host_probes(struct pss_eval *e)
 {
-	static const char *const probes[] = { "livenessProbe", "readinessProbe", "startupProbe" };
+	static const enum pss_field probes[] = { PSS_F_LIVENESS, PSS_F_READINESS, PSS_F_STARTUP };
 	static const char *const hooks[] = { "postStart", "preStop" };
 	struct pss_strs ctrs, hosts;
 	struct json *d = e->d;
@@ -611,12 +690,12 @@ pss_host_probes(struct pss_eval *e)
 	while (pss_next(e, &k)) {
 		bad = 0;
 		for (i = 0; i < NELEM(probes); i++)
-			bad |= pss_handler_hosts(d, pss_obj(d, k.c, probes[i]), &hosts);
-		lc = pss_obj(d, k.c, "lifecycle");
+			bad |= pss_handler_hosts(d, pss_field(e, &k, probes[i]), &hosts);
+		lc = pss_field(e, &k, PSS_F_LIFECYCLE);
 		for (i = 0; i < NELEM(hooks); i++)
 			bad |= pss_handler_hosts(d, pss_obj(d, lc, hooks[i]), &hosts);
 		if (bad)
-			pss_strs_add_json(&ctrs, d, json_get(d, k.c, "name"), 1);
+			pss_strs_add_json(&ctrs, d, pss_name(e, &k), 1);
 	}
 	if ((nc = pss_strs_count(&ctrs)) == 0)
 		return;
@@ -640,8 +719,8 @@ pss_privileged(struct pss_eval *e)
 
 	pss_strs_init(&ctrs);
 	while (pss_next(e, &k))
-		if (json_is_true(e->d, json_get(e->d, pss_csc(e, k.c), "privileged")))
-			pss_strs_add_json(&ctrs, e->d, json_get(e->d, k.c, "name"), 0);
+		if (json_is_true(e->d, json_get(e->d, pss_csc(e, &k), "privileged")))
+			pss_strs_add_json(&ctrs, e->d, pss_name(e, &k), 0);
 	if (pss_strs_count(&ctrs) == 0)
 		return;
 	pss_violation(e, "privileged");
@@ -667,10 +746,10 @@ pss_proc_mount(struct pss_eval *e, int relax)
 		return;
 	pss_strs_init(&ctrs), pss_strs_init(&types);
 	while (pss_next(e, &k)) {
-		pm = json_get(d, pss_csc(e, k.c), "procMount");
+		pm = json_get(d, pss_csc(e, &k), "procMount");
 		if (json_is_null(d, pm) || json_str_eq(d, pm, "Default"))
 			continue;
-		pss_strs_add_json(&ctrs, d, json_get(d, k.c, "name"), 0);
+		pss_strs_add_json(&ctrs, d, pss_name(e, &k), 0);
 		pss_strs_add_json(&types, d, pm, 1);
 	}
 	if (pss_strs_count(&ctrs) == 0)
@@ -743,9 +822,9 @@ pss_selinux_options(struct pss_eval *e)
 	if (o != JSON_NONE && pss_selinux_bad(d, o, &s))
 		pod = 1;
 	while (pss_next(e, &k)) {
-		o = pss_obj(d, pss_csc(e, k.c), "seLinuxOptions");
+		o = pss_obj(d, pss_csc(e, &k), "seLinuxOptions");
 		if (o != JSON_NONE && pss_selinux_bad(d, o, &s))
-			pss_strs_add_json(&ctrs, d, json_get(d, k.c, "name"), 0);
+			pss_strs_add_json(&ctrs, d, pss_name(e, &k), 0);
 	}
 	if (!pod && pss_strs_count(&ctrs) == 0)
 		return;
@@ -791,12 +870,12 @@ pss_seccomp_scan(struct pss_eval *e, struct pss_strs *ctrs, struct pss_strs *val
 		}
 	}
 	while (pss_next(e, &k)) {
-		sp = json_get(d, pss_csc(e, k.c), "seccompProfile");
+		sp = json_get(d, pss_csc(e, &k), "seccompProfile");
 		if (json_is_null(d, sp)) {
 			if (!pod_ok && implicit != NULL)
-				pss_strs_add_json(implicit, d, json_get(d, k.c, "name"), 0);
+				pss_strs_add_json(implicit, d, pss_name(e, &k), 0);
 		} else if (!pss_in(d, json_get(d, sp, "type"), pss_seccomp_types)) {
-			pss_strs_add_json(ctrs, d, json_get(d, k.c, "name"), 0);
+			pss_strs_add_json(ctrs, d, pss_name(e, &k), 0);
 			pss_strs_add_json(values, d, json_get(d, sp, "type"), 1);
 		}
 	}
@@ -872,8 +951,8 @@ pss_windows_host_process(struct pss_eval *e)
 
 	pss_strs_init(&ctrs);
 	while (pss_next(e, &k))
-		if (json_is_true(d, json_getp(d, pss_csc(e, k.c), "windowsOptions.hostProcess")))
-			pss_strs_add_json(&ctrs, d, json_get(d, k.c, "name"), 0);
+		if (json_is_true(d, json_getp(d, pss_csc(e, &k), "windowsOptions.hostProcess")))
+			pss_strs_add_json(&ctrs, d, pss_name(e, &k), 0);
 	pod = json_is_true(d, json_getp(d, e->sc, "windowsOptions.hostProcess"));
 	if (!pod && pss_strs_count(&ctrs) == 0)
 		return;
@@ -899,8 +978,8 @@ pss_allow_privilege_escalation(struct pss_eval *e)
 		return;
 	pss_strs_init(&ctrs);
 	while (pss_next(e, &k))
-		if (!pss_is_false(e->d, json_get(e->d, pss_csc(e, k.c), "allowPrivilegeEscalation")))
-			pss_strs_add_json(&ctrs, e->d, json_get(e->d, k.c, "name"), 0);
+		if (!pss_is_false(e->d, json_get(e->d, pss_csc(e, &k), "allowPrivilegeEscalation")))
+			pss_strs_add_json(&ctrs, e->d, pss_name(e, &k), 0);
 	if (pss_strs_count(&ctrs) == 0)
 		return;
 	pss_violation(e, "allowPrivilegeEscalation != false");
@@ -954,8 +1033,8 @@ pss_capabilities_restricted(struct pss_eval *e)
 		return;
 	pss_strs_init(&nodrop), pss_strs_init(&adding), pss_strs_init(&caps);
 	while (pss_next(e, &k)) {
-		o = pss_obj(d, pss_csc(e, k.c), "capabilities");
-		name = json_get(d, k.c, "name");
+		o = pss_obj(d, pss_csc(e, &k), "capabilities");
+		name = pss_name(e, &k);
 		if (o == JSON_NONE || !pss_drops_all(d, json_get(d, o, "drop")))
 			pss_strs_add_json(&nodrop, d, name, 0);
 		if (o != JSON_NONE && pss_restricted_adds(d, o, &caps))
@@ -1068,11 +1147,11 @@ pss_run_as_non_root(struct pss_eval *e)
 		return;
 	pss_strs_init(&bad), pss_strs_init(&implicit);
 	while (pss_next(e, &k)) {
-		v = json_get(d, pss_csc(e, k.c), "runAsNonRoot");
+		v = json_get(d, pss_csc(e, &k), "runAsNonRoot");
 		if (pss_is_false(d, v))
-			pss_strs_add_json(&bad, d, json_get(d, k.c, "name"), 0);
+			pss_strs_add_json(&bad, d, pss_name(e, &k), 0);
 		else if (json_type(d, v) != JSON_BOOL && !pod_true)
-			pss_strs_add_json(&implicit, d, json_get(d, k.c, "name"), 0);
+			pss_strs_add_json(&implicit, d, pss_name(e, &k), 0);
 	}
 	if (pod || pss_strs_count(&bad) > 0) {
 		pss_violation(e, "runAsNonRoot != true");
@@ -1101,8 +1180,8 @@ pss_run_as_user(struct pss_eval *e)
 		return;
 	pss_strs_init(&ctrs);
 	while (pss_next(e, &k))
-		if (pss_is_root(d, json_get(d, pss_csc(e, k.c), "runAsUser")))
-			pss_strs_add_json(&ctrs, d, json_get(d, k.c, "name"), 0);
+		if (pss_is_root(d, json_get(d, pss_csc(e, &k), "runAsUser")))
+			pss_strs_add_json(&ctrs, d, pss_name(e, &k), 0);
 	if (!pod && pss_strs_count(&ctrs) == 0)
 		return;
 	pss_violation(e, "runAsUser=0");
@@ -1186,6 +1265,7 @@ pss_evaluate(struct json *d, int meta, int pod, enum pss_level level, struct buf
 {
 	static const char *const lists[] = { "initContainers", "containers", "ephemeralContainers" };
 	struct pss_eval e;
+	struct pss_cursor k;
 	size_t i;
 	int v;
 
@@ -1202,6 +1282,8 @@ pss_evaluate(struct json *d, int meta, int pod, enum pss_level level, struct buf
 	}
 	e.windows = json_str_eq(d, json_getp(d, pod, "os.name"), "windows");
 	e.userns = pss_is_false(d, json_get(d, pod, "hostUsers"));
+	for (k = (struct pss_cursor)PSS_CURSOR; pss_next(&e, &k) && k.i < PSS_VIEW_MAX; e.nview++)
+		pss_view(d, k.c, e.view[k.i]);
 	e.out = out;
 	for (i = 0; i < NELEM(pss_checks); i++)
 		if (pss_checks[i].levels & (1u << level))

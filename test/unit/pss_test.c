@@ -288,7 +288,11 @@ test_cases(struct json_store *st)
 	}
 }
 
-/* 200 privileged containers: the message is cut with "...", the verdict stays. */
+/*
+ * 200 privileged containers, the last with a probe host: the privileged list
+ * is cut with "...", the verdict stays, and containers past the one-pass
+ * view (PSS_VIEW_MAX) are still read.
+ */
 static void
 test_limits(struct json_store *st)
 {
@@ -303,15 +307,17 @@ test_limits(struct json_store *st)
 		buf_puts(&b, i ? "," : "");
 		buf_puts(&b, "{\"name\":\"container-with-a-long-name-");
 		buf_put_u64(&b, (uint64_t)i);
-		buf_puts(&b, "\",\"securityContext\":{\"privileged\":true}}");
+		buf_puts(&b, "\",\"securityContext\":{\"privileged\":true}");
+		buf_puts(&b, i == 199 ? ",\"startupProbe\":{\"httpGet\":{\"host\":\"h\"}}}" : "}");
 	}
 	buf_puts(&b, "]}}");
 	check(!b.overflow && json_parse(&d, st, doc, b.len) == JSON_OK, "limits doc", "parse");
 	buf_init(&out, mem, sizeof(mem) - 1);
 	nv = pss_evaluate(&d, JSON_NONE, json_get(&d, 0, "spec"), B, &out);
 	mem[out.len] = '\0';
-	check(nv == 1 && strstr(mem, ", ...") != NULL && strstr(mem, "\"container-with-a-long-name-0\"") != NULL,
-	    "200 containers: one violation, list cut", mem);
+	check(nv == 2 && strstr(mem, ", ...") != NULL && strstr(mem, "\"container-with-a-long-name-0\"") != NULL &&
+	    strstr(mem, "probe or lifecycle host (container \"container-with-a-long-name-199\" uses") != NULL,
+	    "200 containers: list cut, the last container (past PSS_VIEW_MAX) read", mem);
 	buf_init(&out, mem, 64);
 	check(pss_evaluate(&d, JSON_NONE, json_get(&d, 0, "spec"), R, &out) > 0 && out.overflow,
 	    "small buffer: still denied", "overflow");
