@@ -50,7 +50,11 @@
 #include "json.h"
 #include "rules.h"
 
-/* Limits of one evaluation (all on the stack of the worker). */
+/*
+ * Limits of one evaluation. Everything lives on the worker's stack (about
+ * 16 KB at the deepest check, of musl's 128 KB thread stack); nothing is
+ * allocated.
+ */
 #define PSS_MSG_MAX	RULES_DENY_MAX	/* a message: no more fits the denial */
 #define PSS_ITEMS_MAX	64		/* names or values one list of a check holds */
 #define PSS_POOL_MAX	2048		/* bytes of those; < 65536 (uint16_t offsets) */
