@@ -3,12 +3,13 @@
 #                         of RUNS runs per cell; table on stdout, results in /tmp/bench/results/
 #   make bench SECS=3 RUNS=1 PAYLOADS=pod-small-create PEERS=go     a quick one
 #   make bench-callgrind  instructions per 21 KB review vs jsmn alone (valgrind)
+#   make bench-callgrind BENCH_POLICY=policies/pss-restricted.h   the same for another policy
 # Knobs (BENCH_KNOBS, passed to bench/run.sh, documented at its top): SECS RUNS
 # PAYLOADS CONCS NEWCONN_PAYLOADS NEWCONN_CONCS PEERS IDLE_CONNS ... OUTDIR.
 
 SHARED		?= $(abspath ../shared)
-BENCH_POLICY	:= policies/reference.h
-BENCH_B		:= build/reference
+BENCH_POLICY	?= policies/reference.h
+BENCH_B		:= build/$(basename $(notdir $(BENCH_POLICY)))
 BENCH_DEBS	:= wrk hey golang-go python3-flask gunicorn python3-jsonpatch openssl curl valgrind
 BCC		?= cc
 BCFLAGS		:= -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -Isrc -I. -Ibuild/inc

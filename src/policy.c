@@ -10,6 +10,7 @@
 #include "review.h"
 #include "version.h"
 #include "rules.h"
+#include "pss.h"
 #include "convert.h"
 
 #include POLICY_FILE

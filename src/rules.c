@@ -97,7 +97,8 @@ rules_utf8_cut(const char *s, size_t n, size_t max, size_t *chars)
 }
 
 /*
- * Adds a warning (CONTRACT rule 17): control characters become spaces and
+ * Adds a warning (CONTRACT rule 17): control characters (and DEL, which
+ * Go's header check refuses too) become spaces and
  * invalid UTF-8 becomes '?', so the apiserver does not drop it, and all
  * warnings together stay within RULES_WARN_CHARS characters (a warning that
  * does not fit is cut; once the budget is spent the rest are dropped).
@@ -110,8 +111,8 @@ rules_warn(struct rule_ctx *rc, const char *msg, size_t n)
 
 	for (i = 0; i < n && o < sizeof(clean); i += k) {
 		k = json_utf8_char(msg + i, n - i);
-		if (k == 0 || (unsigned char)msg[i] < 0x20) {
-			clean[o++] = (unsigned char)msg[i] < 0x20 ? ' ' : '?';
+		if (k == 0 || (unsigned char)msg[i] < 0x20 || msg[i] == 0x7f) {
+			clean[o++] = k == 0 ? '?' : ' ';
 			k = 1;
 		} else if (o + k <= sizeof(clean)) {
 			memcpy(clean + o, msg + i, k);

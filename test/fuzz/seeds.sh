@@ -32,7 +32,7 @@ done
 # Every workload kind, DELETE/UPDATE, subresources, escapes, duplicates.
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-/usr/bin/python3 - "$root" "$tmp" <<'PY'
+/usr/bin/python3 - "$root" "$tmp" "$shared" <<'PY'
 import json, os, sys
 sys.path.insert(0, os.path.join(sys.argv[1], "test", "fixtures"))
 from policylib import admission, obj, podspec, container
@@ -62,6 +62,17 @@ put("escapes", d.replace('"owner"', '"own\\u0065r"').replace("registry.example.c
     "registry.example.com\\u002f").replace("&", "\\u0026"))
 put("dupkeys", d.replace('"image":"registry.example.com/app:1"',
     '"image":"registry.example.com/app:1","image":"docker.io/bad"'))
+# PodSecurity's fixtures (read in place from the shared tree, when present):
+# every security context field the Pod Security Standards look at.
+fix = os.path.join(sys.argv[3], "pss-fixtures")
+if os.path.isdir(fix):
+    import yaml
+    for lvl in ("baseline", "restricted"):
+        for kind in ("pass", "fail"):
+            d = os.path.join(fix, lvl, kind)
+            for fn in sorted(os.listdir(d)):
+                with open(os.path.join(d, fn)) as f:
+                    put("pss-%s-%s-%s" % (lvl, kind, fn[:-5]), admission(yaml.safe_load(f)))
 PY
 for f in "$tmp"/*; do review_seed "fix-$(basename "$f")" "$f"; done
 printf '{"a":[1,-2.5e+3,true,false,null,"\\u00e9\\ud83d\\ude00\\n\\"",{}],"b":{"c":[]}}' >"$out/json/tokens"

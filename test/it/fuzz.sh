@@ -8,7 +8,7 @@
 # Ends with "fuzz: N passed, N failed".
 cd "$(dirname "$0")/../.." || exit 1
 secs=${FUZZ_CI_SECS:-20}
-targets=${FUZZ_CI_TARGETS:-"http json pem review-policy review-reference review-baseline"}
+targets=${FUZZ_CI_TARGETS:-"http json pem review-policy review-reference review-pod-hardening review-pss"}
 B=build/fuzz
 pass=0 fail=0
 ok() { pass=$((pass + 1)); echo "ok   $1"; }

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The shipped policies in policies/ (other than reference.h), each with a
 table of fixtures: require-labels, registries, defaults, always-pull,
-baseline and baseline-warn."""
+pod-hardening and pod-hardening-warn."""
 import os
 import sys
 
@@ -68,14 +68,14 @@ good = podspec([container("a", "a:1", securityContext={"capabilities": {"add": [
 msgs = ['container "a" must not be privileged (securityContext.privileged)', "hostNetwork is not allowed",
         "hostPID is not allowed", 'volume "h" must not use hostPath', 'container "a" must not add capability "NET_ADMIN"',
         'container "a" must set securityContext.runAsNonRoot to true']
-tables["baseline"] = [
+tables["pod-hardening"] = [
     {"name": "everything wrong", "review": admission(obj("DaemonSet", bad)), "allowed": False, "message": "; ".join(msgs)},
     {"name": "compliant", "review": admission(obj("Pod", good)), "allowed": True},
     {"name": "container turns runAsNonRoot off", "review": admission(obj("Pod", podspec(
         [container("a", "a:1", securityContext={"runAsNonRoot": False})], securityContext={"runAsNonRoot": True}))),
      "allowed": False, "message": msgs[-1]},
 ]
-tables["baseline-warn"] = [
+tables["pod-hardening-warn"] = [
     {"name": "everything wrong, warned", "review": admission(obj("DaemonSet", bad)), "allowed": True, "warnings": msgs, "code": 0},
     {"name": "compliant", "review": admission(obj("Pod", good)), "allowed": True, "warnings": []},
 ]
