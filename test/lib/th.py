@@ -38,6 +38,9 @@ def check(name, ok, detail=""):
     else:
         _failed += 1
         print("FAIL %s %s" % (name, detail))
+        if os.environ.get("TH_FAIL_FAST"):	# make mutate: the first failure decides
+            sys.stdout.flush()
+            raise SystemExit(1)	# finally blocks still stop the servers
     sys.stdout.flush()
     return ok
 
