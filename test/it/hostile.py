@@ -430,9 +430,13 @@ simple("trailing garbage after the object: 400", "/validate", text(review(obj())
        error_body, statuses=(400,))
 simple("two concatenated reviews: 400", "/validate", text(review(obj())) * 2, error_body,
        statuses=(400,))
-simple("100k nested arrays inside the object: 400 or 413", "/validate",
-       text(review(obj()), ) [:-1] + b',"deep":' + b"[" * 100000 + b"]" * 100000 + b"}",
-       error_body, statuses=(400, 413))
+# Known cost bug (reported): the parse is quadratic in the nesting depth
+# (10k: 0.3 s, 20k: 1.1 s, 40k: 4 s of one core), so this answer takes tens
+# of seconds. The case checks the answer, not the time (no wall-time
+# assertion in make test): the read timeout is wide.
+CASES.append(("100k nested arrays inside the object: 400 or 413", lambda: error_body(
+    post("/validate", text(review(obj()))[:-1] + b',"deep":' + b"[" * 100000 + b"]" * 100000 + b"}",
+         timeout=300), statuses=(400, 413))))
 simple("100k unclosed braces: 400 or 413", "/validate", b"{" * 100000, error_body,
        statuses=(400, 413))
 simple("a review with 1M extra tokens [0,0,...] within --max-body: judged (allowed)", "/validate",
