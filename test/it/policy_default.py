@@ -64,6 +64,13 @@ cases = [
     {"name": "lone surrogate in a string read -> 400", "review": json.dumps(admission(obj("Pod", podspec(
         [container("a", "nginx:1")]), labels={"app": "a"}))).replace("nginx:1", "nginx\\ud800:1"),
      "status": 400, "mstatus": 200, "code": 2},
+    {"name": "pretty-printed with CRLF line ends (JSON whitespace): judged", "review": json.dumps(admission(
+        obj("Pod", podspec([container("a", "nginx:1")]), labels={"app": "a"})), indent=1).replace("\n", "\r\n"),
+     "allowed": True, "warnings": [], "paths": [MB]},
+    # DELETE carries object null (CONTRACT rule 9); should one carry an object
+    # anyway, the answer still has no patch (rule 21: a patch on DELETE fails).
+    {"name": "DELETE with an object present: still no patch", "review": admission(
+        obj("Pod", labels={"app": "a"}), op="DELETE", old=obj("Pod")), "paths": []},
     # 40 warnings of 280 characters: the first 14 whole, the 15th cut to the
     # 4096-character budget (CONTRACT rule 17), the rest dropped.
     {"name": "many warnings fill the budget, never pass it", "review": admission(obj("Pod", podspec(

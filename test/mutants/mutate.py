@@ -122,7 +122,9 @@ def run(cmd, cwd, env, timeout):
         os.killpg(p.pid, signal.SIGKILL)
         out, _ = p.communicate()
         rc = "timeout"
-    return rc, time.time() - t0, out.decode("utf-8", "replace").strip().splitlines()[-6:]
+    lines = out.decode("utf-8", "replace").strip().splitlines()
+    fails = [l for l in lines if l.lstrip().startswith("FAIL")][:1]
+    return rc, time.time() - t0, fails + lines[-6:]
 
 
 def suite_cmd(tree, suite):
@@ -234,7 +236,9 @@ def main():
                     for s in live:
                         ok, _, tail = run_suite(tree, env, s)
                         if not ok:
-                            status, by = "caught", s
+                            first = [l for l in tail if l.lstrip().startswith("FAIL")][:1]
+                            status, by = "caught", s + (": " + first[0].strip()[:90] if first else
+                                                        " (" + tail[0] + ")")
                             break
             finally:
                 restore(tree, m, orig)
