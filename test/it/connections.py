@@ -18,6 +18,7 @@ the body-size limit at its exact boundary, against the real binary over TLS.
 import json
 import os
 import select
+import shutil
 import socket
 import ssl
 import sys
@@ -269,6 +270,7 @@ def main():
         idle.finish()
     finally:
         check("default server: exit 0 on SIGTERM", srv.stop() == 0)
+        shutil.rmtree(TMP, ignore_errors=True)
     summary("connections")
 
 
