@@ -3,11 +3,16 @@
 #
 # Unit tests: test/unit/NAME_test.c, built with the host compiler under
 # ASan+UBSan and linked with every src/*.c that does no I/O.
-# Integration tests: test/it/*.py (Debian's /usr/bin/python3) and
+# Server behaviour: test/it/*.py (Debian's /usr/bin/python3) and
 # test/it/*.sh, run against the real static binary over real TLS.
+# Packaging checks: test/ship/ (image, certificates, arm64, manifests, README).
+# Data the tests read: test/fixtures/ (README.md there says where from).
+# Every tool a test calls is installed here (TEST_DEBS, test/lib/tools.sh),
+# so the count is the same on every machine. `make mutate` (mk/mutate.mk)
+# checks that the tests catch planted bugs; `make test` does not run it.
 
 TEST_DEBS := clang python3-jsonpatch python3-yaml python3-cryptography curl openssl file skopeo umoci \
-	     podman qemu-user-static wrk golang-go
+	     podman qemu-user-static wrk golang-go systemd libclang-rt-dev
 TCC	:= $(shell command -v clang >/dev/null 2>&1 && echo clang || echo gcc)
 TB	:= build/test-$(PNAME)
 SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -16,9 +21,10 @@ IO_SRCS	:= src/tls.c src/server.c src/pump.c
 LIB_SRCS := $(filter-out $(IO_SRCS),$(wildcard src/*.c))
 UNIT	:= $(patsubst test/unit/%.c,$(TB)/%,$(wildcard test/unit/*_test.c))
 
-build/.testdeps: scripts/deps.sh
+build/.testdeps: scripts/deps.sh test/lib/tools.sh
 	@mkdir -p build
 	sh scripts/deps.sh $(DEBS) $(TEST_DEBS)
+	sh test/lib/tools.sh
 	@touch $@
 
 $(TB)/%_test: test/unit/%_test.c $(LIB_SRCS) $(HDRS) $(wildcard test/unit/*.h) $(JSMN_H) | build/.testdeps

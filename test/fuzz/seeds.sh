@@ -8,9 +8,8 @@
 set -eu
 out=$1
 root=$(cd "$(dirname "$0")/../.." && pwd)
-shared=${SHARED:-$(cd "$root/.." && pwd)/shared}
-cap=$shared/payloads/apiserver-v1.36
-bench=$shared/bench/payloads
+cap=$root/test/fixtures/apiserver-v1.36
+bench=$root/test/fixtures/bench-payloads
 rm -rf "$out"
 mkdir -p "$out/http" "$out/json" "$out/review" "$out/pem"
 

@@ -23,8 +23,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from th import (BENCH_PAYLOADS, CAPTURED, ROOT, SHARED, Server, check, load,  # noqa: E402
-                mkcerts, post, request, summary)
+from th import (BENCH_PAYLOADS, CAPTURED, ROOT, Server, check, load,  # noqa: E402
+                mkcerts, post, request, shared_path, skip, summary)
 
 TMP = tempfile.mkdtemp(prefix="tinyhook-convert-")
 CERTS = mkcerts(os.path.join(TMP, "ec"))
@@ -186,23 +186,33 @@ def keepalive_case(srv):
     # Go's net/http (the apiserver) sets TCP_NODELAY; without it Python's
     # request tail waits for a delayed ACK (40 ms) and that is all one measures.
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    n, ok, t0 = 200, True, time.time()
+    n, t0, first, same = 200, time.time(), None, 0
     for _ in range(n):
         r = request(s, "POST", "/convert?timeout=30s", body)
-        ok = ok and r.status == 200 and r.body.endswith(b'"result":{"status":"Success"}}}')
+        if r.status == 200 and r.body.endswith(b'"result":{"status":"Success"}}}'):
+            first = first or r.body
+            same += r.body == first
     dt = time.time() - t0
     s.close()
-    # The server's own time per review, from its request log ("us"), when it logs one.
+    # The server's own time per review, from its request log ("us"): printed,
+    # never asserted (no wall-time assertion in make test).
     us = sorted(json.loads(line).get("us", 0) for line in srv.stdout().splitlines()
                 if line.startswith("{") and '"c0de0100-' in line)
     med = us[len(us) // 2] / 1000.0 if us else 0.0
-    check("keep-alive: %d reviews of 100 objects on one connection (%.2f ms each with the "
-          "Python client, server median %.2f ms)" % (n, 1000 * dt / n, med), ok and med < 10)
+    print("keep-alive conversions: %.2f ms each with the Python client, server median %.2f ms"
+          % (1000 * dt / n, med))
+    check("keep-alive: %d reviews of 100 objects on one connection, every answer Success and "
+          "identical (%d)" % (n, same), same == n)
 
 
 def bench_check_case(srv):
+    script = shared_path("bench", "check.sh")
+    if script is None:
+        skip("bench/check.sh (validate, mutate, convert)",
+             "needs ../shared/bench/check.sh (the shared bench's checker; set SHARED)")
+        return
     env = dict(os.environ, CACERT=srv.ca)
-    r = subprocess.run(["bash", os.path.join(SHARED, "bench", "check.sh"), "https://127.0.0.1:%d" % srv.port],
+    r = subprocess.run(["bash", script, "https://127.0.0.1:%d" % srv.port],
                        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
     out = r.stdout.decode(errors="replace")
     last = out.strip().splitlines()[-1] if out.strip() else ""

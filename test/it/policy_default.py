@@ -16,6 +16,8 @@ s = Suite("policy_default")
 binary = build("policy")
 MB = "/metadata/labels/app.kubernetes.io~1managed-by"
 W_APP = 'missing required label "app"'
+LONG_WARN = lambda i: ('container "c%03d" image "img%s" has no tag or uses :latest; pin a version or digest'
+                       % (i, "x" * 200))
 managed = lambda o: o["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "tinyhook"
 
 cases = [
@@ -62,8 +64,19 @@ cases = [
     {"name": "lone surrogate in a string read -> 400", "review": json.dumps(admission(obj("Pod", podspec(
         [container("a", "nginx:1")]), labels={"app": "a"}))).replace("nginx:1", "nginx\\ud800:1"),
      "status": 400, "mstatus": 200, "code": 2},
-    {"name": "many warnings stay within budget", "review": admission(obj("Pod", podspec(
-        [container("c%03d" % i, "img" + "x" * 200) for i in range(40)]), labels={"app": "a"})), "paths": [MB]},
+    {"name": "pretty-printed with CRLF line ends (JSON whitespace): judged", "review": json.dumps(admission(
+        obj("Pod", podspec([container("a", "nginx:1")]), labels={"app": "a"})), indent=1).replace("\n", "\r\n"),
+     "allowed": True, "warnings": [], "paths": [MB]},
+    # DELETE carries object null (CONTRACT rule 9); should one carry an object
+    # anyway, the answer still has no patch (rule 21: a patch on DELETE fails).
+    {"name": "DELETE with an object present: still no patch", "review": admission(
+        obj("Pod", labels={"app": "a"}), op="DELETE", old=obj("Pod")), "paths": []},
+    # 40 warnings of 280 characters: the first 14 whole, the 15th cut to the
+    # 4096-character budget (CONTRACT rule 17), the rest dropped.
+    {"name": "many warnings fill the budget, never pass it", "review": admission(obj("Pod", podspec(
+        [container("c%03d" % i, "img" + "x" * 200) for i in range(40)]), labels={"app": "a"})), "paths": [MB],
+     "nwarnings": 15, "warns_ok": lambda w: w[:14] == [LONG_WARN(i) for i in range(14)]
+     and LONG_WARN(14).startswith(w[14]) and sum(len(x) for x in w) == 4096},
 ]
 for kind, base in (("Deployment", "/spec/template/spec"), ("ReplicaSet", ""), ("StatefulSet", ""), ("DaemonSet", ""),
                    ("Job", ""), ("CronJob", ""), ("ReplicationController", "")):

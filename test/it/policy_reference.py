@@ -7,11 +7,12 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
-from policylib import (SHARED, Suite, admission, build, container, load, obj, podspec, run_case)
+from policylib import (BENCH_PAYLOADS, CAPTURED, Suite, admission, build, container, load, obj, podspec,
+                       run_case)
 
 s = Suite("policy_reference")
 binary = build("reference")
-bench = os.path.join(SHARED, "bench", "payloads")
+bench = BENCH_PAYLOADS
 expected = load(os.path.join(bench, "expected.json"))
 
 # Exact messages of the Go peer (fmt %q quoting, joined by "; ").
@@ -32,7 +33,7 @@ for fn, exp in sorted(expected.items()):
         c["message"] = go_messages[fn]
     cases.append(c)
 
-api = os.path.join(SHARED, "payloads", "apiserver-v1.36")
+api = CAPTURED
 cases += [
     {"name": "apiserver validate.json", "review": load(os.path.join(api, "validate.json")), "allowed": False,
      "message": 'container "c" image "busybox:1.36" is not from registry.example.com/; '
@@ -44,12 +45,24 @@ cases += [
 
 good = podspec([container("a", "registry.example.com/a:1", imagePullPolicy="IfNotPresent")])
 lab = {"owner": "me", "environment": "x"}
+
+
+def labels_null():
+    """metadata.labels present as JSON null (Go reads it as an empty map)."""
+    o = obj("Pod", good, labels={"owner": "me"})
+    o["metadata"]["labels"] = None
+    r = admission(o)
+    assert '"labels": null' in json.dumps(r)
+    return r
+
+
 cases += [
     {"name": "no labels: whole map", "review": admission(obj("Pod", good, labels=None)),
      "allowed": False, "message": 'missing required label "owner"', "paths": ["/metadata/labels"],
      "patched": lambda o: o["metadata"]["labels"] == {"environment": "development"}},
-    {"name": "labels null: whole map", "review": admission(obj("Pod", good, labels=None)) | {},
-     "paths": ["/metadata/labels"]},
+    {"name": "labels null: whole map", "review": labels_null(), "allowed": False,
+     "message": 'missing required label "owner"', "paths": ["/metadata/labels"],
+     "patched": lambda o: o["metadata"]["labels"] == {"environment": "development"}},
     {"name": "empty owner counts as missing", "review": admission(obj("Pod", good, labels={"owner": "", "environment": "e"})),
      "allowed": False, "message": 'missing required label "owner"'},
     {"name": "escaped owner key", "review": json.dumps(admission(obj("Pod", good, labels=lab))).replace(

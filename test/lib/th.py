@@ -1,9 +1,10 @@
 """th.py: helpers for tinyhook integration tests (Debian /usr/bin/python3).
 
 A test suite is a table of named cases; check() counts them and the suite
-ends with summary(), printing the "N passed, N failed" line run.sh reads.
-Servers are started on 127.0.0.1 with a free port, by PID, and always
-stopped by PID.
+ends with summary(), printing the "N passed, N failed, N skipped, N cases"
+line run.sh reads. A check that cannot run here (data only ../shared holds)
+is skip()ped with its reason, never silently left out. Servers are started
+on 127.0.0.1 with a free port, by PID, and always stopped by PID.
 """
 import json
 import os
@@ -18,11 +19,14 @@ import time
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TINYHOOK = os.environ.get("TINYHOOK", os.path.join(ROOT, "tinyhook"))
 SHARED = os.environ.get("SHARED", os.path.join(os.path.dirname(ROOT), "shared"))
-CAPTURED = os.path.join(SHARED, "payloads", "apiserver-v1.36")
-BENCH_PAYLOADS = os.path.join(SHARED, "bench", "payloads")
+# Facts the tests read, kept in the repository (test/fixtures/README.md).
+FIXTURES = os.path.join(ROOT, "test", "fixtures")
+CAPTURED = os.path.join(FIXTURES, "apiserver-v1.36")
+BENCH_PAYLOADS = os.path.join(FIXTURES, "bench-payloads")
 
 _passed = 0
 _failed = 0
+_skipped = 0
 
 
 def check(name, ok, detail=""):
@@ -34,12 +38,36 @@ def check(name, ok, detail=""):
     else:
         _failed += 1
         print("FAIL %s %s" % (name, detail))
+        if os.environ.get("TH_FAIL_FAST"):	# make mutate: the first failure decides
+            sys.stdout.flush()
+            raise SystemExit(1)	# finally blocks still stop the servers
     sys.stdout.flush()
     return ok
 
 
+def skip(name, reason):
+    """Records a case that cannot run here, with why (run.sh lists them)."""
+    global _skipped
+    _skipped += 1
+    print("skip %s: %s" % (name, reason))
+    sys.stdout.flush()
+
+
+def shared_path(*parts):
+    """The path under ../shared (or $SHARED) if it exists there, else None:
+    only other projects' code and data live there (peers, bench scripts)."""
+    p = os.path.join(SHARED, *parts)
+    return p if os.path.exists(p) else None
+
+
 def summary(prefix):
-    print("%s: %d passed, %d failed" % (prefix, _passed, _failed))
+    """Prints the closing line; a suite that ran no case fails."""
+    global _failed
+    if _passed + _failed == 0:
+        print("FAIL %s ran no case" % prefix)
+        _failed += 1
+    print("%s: %d passed, %d failed, %d skipped, %d cases"
+          % (prefix, _passed, _failed, _skipped, _passed + _failed))
     sys.exit(1 if _failed else 0)
 
 
@@ -211,6 +239,46 @@ def raw_exchange(server, data, timeout=5):
         return out
     finally:
         s.close()
+
+
+def exchange(server, data, timeout=5):
+    """Sends raw bytes over TLS and reads until the server closes. Returns
+    (bytes, closed): closed is False when the read timed out, i.e. the
+    server kept the connection open (or hung), which raw_exchange() hides."""
+    s = server.connect(timeout=timeout)
+    out, closed = b"", False
+    try:
+        s.sendall(data)
+        end = time.time() + timeout
+        while time.time() < end:
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                break
+            except (ssl.SSLError, OSError):
+                closed = True
+                break
+            if not chunk:
+                closed = True
+                break
+            out += chunk
+    finally:
+        s.close()
+    return out, closed
+
+
+def metric(server, name):
+    """The value of one /metrics sample (full name with labels), or None."""
+    s = server.connect()
+    try:
+        r = request(s, "GET", "/metrics")
+    finally:
+        s.close()
+    for line in r.body.decode().splitlines():
+        k, _, v = line.rpartition(" ")
+        if k == name:
+            return float(v)
+    return None
 
 
 def load(path):

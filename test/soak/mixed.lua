@@ -1,32 +1,44 @@
 -- mixed.lua: wrk script for the soak. Each request is the next of a fixed
--- rotation of (path, payload) pairs, so every payload kind and both
--- admission paths run all the time. Counts non-200 answers per thread.
-local cases = {
-  {"/validate", "pod-small-create"}, {"/mutate", "pod-small-create"},
-  {"/validate", "pod-large-create"}, {"/mutate", "pod-large-create"},
-  {"/validate", "deployment-create"}, {"/mutate", "pod-update"},
-  {"/validate", "pod-delete"}, {"/mutate", "pod-delete"},
-  {"/convert", "conversion-1"}, {"/convert", "conversion-100"},
-}
+-- rotation of (path, payload) pairs (mixed.cases), so every payload kind and
+-- both admission paths run all the time. Every answer is read: it must be
+-- 200 and byte for byte one of the answers soak.py recorded for the
+-- rotation on a quiet server first ($EXPECTED/<n>.json); a body that is
+-- not (another request's uid, a cut or mixed-up body) counts as badbody.
+local cases = {}
 local reqs = {}
 local threads = {}
 local n = 0
-bad = 0  -- global: done() reads it from each thread with t:get("bad")
+local answers = {}
+bad = 0      -- globals: done() reads them from each thread with t:get()
+badbody = 0
+checked = 0
 
 function setup(thread)
   table.insert(threads, thread)
 end
 
+local function slurp(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
 -- Built in init, not at load time: wrk.format adds the Host header from
 -- wrk.host, which is only set once the thread exists.
 function init(args)
-  local dir = os.getenv("PAYLOADS")
+  local dir = assert(os.getenv("PAYLOADS"), "PAYLOADS not set")
+  local exp = assert(os.getenv("EXPECTED"), "EXPECTED not set")
+  local list = assert(os.getenv("CASES"), "CASES not set")
+  for line in io.lines(list) do
+    local path, name = line:match("^(/%S+)%s+(%S+)$")
+    if path then table.insert(cases, {path, name}) end
+  end
   for i, c in ipairs(cases) do
-    local f = assert(io.open(dir .. "/" .. c[2] .. ".json", "rb"))
-    local body = f:read("*a")
-    f:close()
     reqs[i] = wrk.format("POST", c[1] .. "?timeout=10s",
-      {["Content-Type"] = "application/json", ["Accept"] = "application/json, */*"}, body)
+      {["Content-Type"] = "application/json", ["Accept"] = "application/json, */*"},
+      slurp(dir .. "/" .. c[2] .. ".json"))
+    answers[slurp(exp .. "/" .. i .. ".json")] = true
   end
   n = math.random(#reqs)
 end
@@ -37,14 +49,23 @@ function request()
 end
 
 function response(status, headers, body)
-  if status ~= 200 then bad = bad + 1 end
+  if status ~= 200 then
+    bad = bad + 1
+  elseif not answers[body] then
+    badbody = badbody + 1
+  end
+  checked = checked + 1
 end
 
 function done(summary, latency, requests)
-  local total = 0
-  for _, t in ipairs(threads) do total = total + t:get("bad") end
-  io.write(string.format("SOAK requests=%d non200=%d connect=%d read=%d write=%d timeout=%d status=%d p50us=%d p99us=%d\n",
-    summary.requests, total, summary.errors.connect, summary.errors.read,
+  local nb, nbb, nc = 0, 0, 0
+  for _, t in ipairs(threads) do
+    nb = nb + t:get("bad")
+    nbb = nbb + t:get("badbody")
+    nc = nc + t:get("checked")
+  end
+  io.write(string.format("SOAK requests=%d non200=%d badbody=%d checked=%d connect=%d read=%d write=%d timeout=%d status=%d p50us=%d p99us=%d\n",
+    summary.requests, nb, nbb, nc, summary.errors.connect, summary.errors.read,
     summary.errors.write, summary.errors.timeout, summary.errors.status,
     latency:percentile(50), latency:percentile(99)))
 end

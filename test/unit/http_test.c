@@ -135,7 +135,7 @@ static const struct parse_case parse_cases[] = {
 	OK("host svc dns name", "GET / HTTP/1.1\r\nHost: tinyhook.tinyhook-system.svc:443\r\n\r\n", 0, HTTP_GET, "/", 1, 1, 0, NOLEN, 0),
 
 	/* Real kube-apiserver v1.36 request heads, from
-	 * /work/shared/payloads/apiserver-v1.36/{validate,mutate,convert}.head.txt */
+	 * test/fixtures/apiserver-v1.36/{validate,mutate,convert}.head.txt */
 	OK("apiserver validate", "POST /validate?timeout=10s HTTP/1.1\r\nHost: 127.0.0.1:8443\r\nUser-Agent: kube-apiserver-admission\r\nContent-Length: 2952\r\nAccept: application/json, */*\r\nContent-Type: application/json\r\nAccept-Encoding: gzip\r\n\r\n", 0, HTTP_POST, "/validate?timeout=10s", 1, 1, 0, 2952, 0),
 	OK("apiserver mutate", "POST /mutate?timeout=10s HTTP/1.1\r\nHost: 127.0.0.1:8443\r\nUser-Agent: kube-apiserver-admission\r\nContent-Length: 2783\r\nAccept: application/json, */*\r\nContent-Type: application/json\r\nAccept-Encoding: gzip\r\n\r\n", 0, HTTP_POST, "/mutate?timeout=10s", 1, 1, 0, 2783, 0),
 	OK("apiserver convert", "POST /convert?timeout=30s HTTP/1.1\r\nHost: 127.0.0.1:8443\r\nUser-Agent: kube-apiserver-admission\r\nContent-Length: 667\r\nAccept: application/json, */*\r\nContent-Type: application/json\r\nAccept-Encoding: gzip\r\n\r\n", 0, HTTP_POST, "/convert?timeout=30s", 1, 1, 0, 667, 0),

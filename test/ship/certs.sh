@@ -1,8 +1,8 @@
 #!/bin/sh
-# ship_certs.sh: certs/mkcerts.sh makes what the apiserver and tinyhook need:
+# certs.sh: certs/mkcerts.sh makes what the apiserver and tinyhook need:
 # SANs, key types and formats, chains, refusal to overwrite, --force,
 # --reuse-ca; and (when $TINYHOOK exists) the server serves with each of them.
-# Run from the repo root: sh test/it/ship_certs.sh
+# Run from the repo root: sh test/ship/certs.sh
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 pass=0 fail=0

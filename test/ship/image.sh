@@ -1,5 +1,5 @@
 #!/bin/sh
-# ship_image.sh: scripts/mkimage.sh builds a reproducible OCI image that real
+# image.sh: scripts/mkimage.sh builds a reproducible OCI image that real
 # tools read (skopeo, umoci, podman when installed), and the image's own
 # entrypoint, chrooted into the unpacked rootfs as uid 65532, serves /healthz.
 # Uses $TINYHOOK; without it, a static stand-in binary for everything but the
@@ -10,7 +10,7 @@ pass=0 fail=0
 ok() { pass=$((pass + 1)); echo "ok   $1"; }
 nok() { fail=$((fail + 1)); echo "FAIL $1"; }
 t() { name=$1; shift; if "$@" >/dev/null 2>&1; then ok "$name"; else nok "$name"; fi; }
-skip() { echo "skip $1"; }
+skip() { echo "skip $1: $2"; }
 
 tmp=$(mktemp -d)
 srv_pid=
@@ -96,14 +96,14 @@ else
 	nok "umoci installed (apt-get install -y umoci)"
 fi
 
-# 5. podman load (optional: podman is large; it cannot run containers here).
+# 5. podman load (podman cannot run containers here, but it reads the archive).
 if command -v podman >/dev/null 2>&1; then
 	P="podman --storage-driver vfs --root $tmp/ps/root --runroot $tmp/ps/run"
 	timeout 60 $P load -i "$tmp/a.oci.tar" >"$tmp/podman.log" 2>&1
 	t "podman load" grep -q "Loaded image.*tinyhook:$V" "$tmp/podman.log"
 	t "podman sees user 65532" sh -c "timeout 30 $P image inspect --format '{{.Config.User}}' tinyhook:$V | grep -qx 65532:65532"
 else
-	skip "podman load: podman not installed"
+	nok "podman installed (make test installs it: TEST_DEBS)"
 fi
 
 # 6. Refuses what a scratch image cannot run.
@@ -140,7 +140,7 @@ if [ $real = 1 ]; then
 	t "chroot: --version runs with no libc, no /etc" sh -c "chroot --userspec=65532:65532 '$root' /tinyhook --version"
 	kill "$srv_pid" 2>/dev/null; wait "$srv_pid" 2>/dev/null; srv_pid=
 else
-	skip "image size and chroot serving: ./tinyhook not built yet (TINYHOOK unset)"
+	skip "image size and chroot serving" "./tinyhook not built yet (TINYHOOK unset)"
 fi
 
 echo "ship_image: $pass passed, $fail failed"

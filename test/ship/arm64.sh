@@ -29,7 +29,7 @@ i=0
 while [ $i -lt 100 ] && ! curl -s -o /dev/null --cacert "$tmp/c/ca.crt" "https://127.0.0.1:$port/healthz"; do
 	sleep 0.1; i=$((i + 1))
 done
-body=${SHARED:-../shared}/payloads/apiserver-v1.36/validate.json
+body=test/fixtures/apiserver-v1.36/validate.json
 resp=$(curl -s --cacert "$tmp/c/ca.crt" -H 'Content-Type: application/json' \
 	--data-binary @"$body" "https://127.0.0.1:$port/validate?timeout=10s")
 t "arm64 binary under qemu answers the captured review with its uid" \
