@@ -69,8 +69,9 @@ inputs_err(struct inputs_file *f, long line, long col, const char *msg)
 
 /* See inputs.h. */
 long
-inputs_read(struct inputs_file *f, char *buf, size_t cap)
+inputs_read(void *file, char *buf, size_t cap)
 {
+	struct inputs_file *f = file;
 	size_t n;
 	char msg[200];
 
@@ -445,7 +446,7 @@ inputs_file(const char *path, const struct inputs_limits *lim, struct inputs_sin
 	if (n < 0)
 		inputs_err(&f, 0, 0, "cannot read");
 	else if (yaml) {
-		if ((n = yml_read(&f, path, lim->max_object, sink)) < 0)
+		if ((n = yml_read(inputs_read, &f, path, lim->max_object, sink)) < 0)
 			f.failed = 1;
 		else
 			f.pieces += (int)n;

@@ -19,10 +19,10 @@
 #define TINYHOOK_INPUTS_H
 
 #include <stddef.h>
+#include "inputs_sink.h"
 
 /* Defaults of the limits; flags raise them. */
 #define INPUTS_MAX_FILE		(1ull << 30)	/* bytes read from one input: a runaway pipe ends */
-#define INPUTS_MAX_OBJECT	(16u << 20)	/* bytes of one document or List item held at once */
 #define INPUTS_CHUNK		(1u << 20)	/* read size */
 #define INPUTS_MAX_DEPTH	64		/* directory levels walked */
 
@@ -31,38 +31,14 @@ struct inputs_limits {
 	size_t			 max_object;	/* --max-object-size */
 };
 
-/* One piece of input as JSON text. */
-struct inputs_piece {
-	const char	*file;		/* the path, "-" for stdin */
-	int		 doc;		/* 1-based document number in the file */
-	int		 item;		/* index in a streamed List's items, or -1 */
-	int		 skeleton;	/* the document without its streamed items */
-	int		 nitems;	/* skeleton: how many items were handed over */
-	int		 yaml;		/* converted from YAML */
-	const char	*text;		/* JSON, not NUL-terminated */
-	size_t		 len;
-	long		 line, col;	/* where the piece starts in the file */
-};
-
-struct inputs_sink {
-	void	*arg;
-	/* A file starts / ended (ok: no error in it). */
-	void	(*begin)(void *arg, const char *file, int yaml);
-	void	(*end)(void *arg, const char *file, int ok);
-	/* A piece; returns 0, or -1 after reporting an error (the file stops). */
-	int	(*piece)(void *arg, const struct inputs_piece *p);
-	/* A problem; line 0 when there is no position. */
-	void	(*error)(void *arg, const char *file, long line, long col, const char *msg);
-};
-
 int	inputs_run(char *const *paths, int npaths, const struct inputs_limits *lim,
 	    struct inputs_sink *sink);
 
 /* The line and column of text[off] for a piece starting at line, col. */
 void	inputs_where(const struct inputs_piece *p, size_t off, long *line, long *col);
 
-/* Reading, for the YAML reader (yml.c): returns bytes read, 0 at the end, -1 after an error. */
+/* Reading, for the YAML reader (yml_read's reader): bytes read, 0 at the end, -1 after an error. */
 struct inputs_file;
-long	inputs_read(struct inputs_file *f, char *buf, size_t cap);
+long	inputs_read(void *f, char *buf, size_t cap);
 
 #endif

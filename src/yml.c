@@ -25,10 +25,11 @@
 const int yml_built_in = 0;
 
 int
-yml_read(struct inputs_file *f, const char *file, size_t max_json,
+yml_read(yml_reader *read, void *ctx, const char *file, size_t max_json,
     struct inputs_sink *sink)
 {
-	(void)f;
+	(void)read;
+	(void)ctx;
 	(void)max_json;
 	sink->error(sink->arg, file, 0, 0, "YAML input is not built into this binary "
 	    "(built with make YAML=0): give JSON, e.g. kubectl get -o json");
@@ -72,7 +73,8 @@ struct yml_anchor {
 
 struct yml_conv {
 	yaml_parser_t		 parser;
-	struct inputs_file	*in;
+	yml_reader		*read;
+	void			*in;
 	const char		*file;
 	struct inputs_sink	*sink;
 	size_t			 max_json;
@@ -112,10 +114,11 @@ yml_fail_size(struct yml_conv *c, const yaml_mark_t *m)
 static int
 yml_read_handler(void *data, unsigned char *buf, size_t size, size_t *got)
 {
-	long n = inputs_read(((struct yml_conv *)data)->in, (char *)buf, size);
+	struct yml_conv *c = data;
+	long n = c->read(c->in, (char *)buf, size);
 
 	if (n < 0) {
-		((struct yml_conv *)data)->failed = 1;	/* inputs_read reported it */
+		c->failed = 1;	/* the reader reported it */
 		return 0;
 	}
 	*got = (size_t)n;
@@ -566,7 +569,7 @@ yml_parser_error(struct yml_conv *c)
 
 /* See yml.h. */
 int
-yml_read(struct inputs_file *in, const char *file, size_t max_json,
+yml_read(yml_reader *read, void *in, const char *file, size_t max_json,
     struct inputs_sink *sink)
 {
 	struct yml_conv *c = calloc(1, sizeof(*c));
@@ -578,6 +581,7 @@ yml_read(struct inputs_file *in, const char *file, size_t max_json,
 		free(c);
 		return -1;
 	}
+	c->read = read;
 	c->in = in;
 	c->file = file;
 	c->sink = sink;

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "inputs.h"
+#include "inputs_sink.h"
 #include "json.h"
 #include "ostr.h"
 
@@ -35,12 +35,15 @@
 /* 1 when this binary reads YAML (libyaml linked in). */
 extern const int yml_built_in;
 
+/* Where yml_read() takes its bytes: like read(2), -1 after reporting an error. */
+typedef long yml_reader(void *ctx, char *buf, size_t cap);
+
 /*
- * Reads a YAML stream from f (through inputs_read) and hands its documents
- * to sink as pieces of file. max_json bounds one piece's JSON. Returns the
- * number of pieces, or -1 after reporting the error through sink->error.
+ * Reads a YAML stream (through read on ctx) and hands its documents to sink
+ * as pieces of file. max_json bounds one piece's JSON. Returns the number
+ * of pieces, or -1 after reporting the error through sink->error.
  */
-int	yml_read(struct inputs_file *f, const char *file, size_t max_json,
+int	yml_read(yml_reader *read, void *ctx, const char *file, size_t max_json,
 	    struct inputs_sink *sink);
 
 /* Scalar typing (yml_scalar.c): appends the JSON value (or, for a key,
