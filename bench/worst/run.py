@@ -9,9 +9,11 @@ Targets (issue 13), per generator:
            512 KiB -> 3 MiB: at most 7.5x), from the real byte counts;
   per KiB  no size costs more than 10x the instructions per KiB of the
            realistic request (the captured /validate head + pod-large-create).
-A size whose run would pass WORST_BUDGET instructions (extrapolated from the
-sizes before it, at the growth they showed) is not run; its row says so and
-the estimate counts for the per-KiB target.
+Each generator is also run at a size 8x below the smallest (the "8K->64K"
+step): cheap, and it gives the growth before any costly run. A size whose
+run would pass WORST_BUDGET instructions (extrapolated from the sizes before
+it, at the growth they showed) is not run: its cell says "skipped" and the
+verdicts rest on the sizes measured (results.tsv keeps the estimate).
 
 env: WORST_SIZES (bytes, default "65536 524288 3145728"), WORST_ONLY (names),
      WORST_BUDGET (instructions, default 3e10: about 2-3 minutes of callgrind),
@@ -30,6 +32,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import gen  # noqa: E402
 
+KIB = 1024
 GROWTH_SLACK = 1.25     # 4x input -> 5x instructions
 PER_KIB_FACTOR = 10     # worst case vs the realistic pod, per KiB
 CG_TIMEOUT = 1800       # seconds for one callgrind run, whatever the budget
@@ -89,30 +92,45 @@ def realistic(outdir):
     return rows
 
 
-def measure(g, sizes, outdir, budget):
-    """[(size, bytes, instructions or None, estimate, status)] for generator g."""
+def run_one(g, size, outdir):
+    """(size, bytes, instructions, None, status) of generator g at size."""
     name, mode, arg, policy, expect = g[:5]
+    data = g[6](size)
+    path = os.path.join(outdir, "%s-%d.in" % (name, size))
+    with open(path, "wb") as f:
+        f.write(data)
+    try:
+        n, st = callgrind(policy, mode, path, arg, outdir, "%s-%d" % (name, size))
+    except subprocess.TimeoutExpired:
+        return (size, len(data), None, None, "timeout")
+    finally:
+        os.unlink(path)
+    return (size, len(data), n, None, st if status_ok(expect, st) else "BAD " + st)
+
+
+def measure(g, sizes, outdir, budget):
+    """[(size, bytes, instructions or None, estimate, status)] for generator g:
+    first an extra size 8x below the smallest (cheap; it gives the growth
+    before any costly run), then each size unless its extrapolated cost
+    passes the budget."""
     rows = []
+    if sizes[0] >= 8 * KIB:
+        r = run_one(g, sizes[0] // 8, outdir)
+        rows.append(r[:4] + ("extra " + r[4],))
     for size in sizes:
-        data = g[6](size)
-        est = None
         done = [r for r in rows if r[2] is not None]
         if done:
+            data_len = len(g[6](size))
             b0, i0 = done[-1][1], done[-1][2]
             e = 1.0
             if len(done) >= 2:
                 b_1, i_1 = done[-2][1], done[-2][2]
-                e = max(1.0, math.log(i0 / i_1) / math.log(b0 / b_1))
-            est = i0 * (len(data) / b0) ** e
+                e = max(1.0, math.log(i0 / i_1) / math.log(b0 / b_1)) if b0 > b_1 else 1.0
+            est = i0 * (data_len / b0) ** e
             if est > budget:
-                rows.append((size, len(data), None, est, "skipped"))
+                rows.append((size, data_len, None, est, "skipped"))
                 continue
-        path = os.path.join(outdir, "%s-%d.in" % (name, size))
-        with open(path, "wb") as f:
-            f.write(data)
-        n, st = callgrind(policy, mode, path, arg, outdir, "%s-%d" % (name, size))
-        os.unlink(path)
-        rows.append((size, len(data), n, None, st if status_ok(expect, st) else "BAD " + st))
+        rows.append(run_one(g, size, outdir))
     return rows
 
 
@@ -123,20 +141,28 @@ def judge(rows, ref_kib):
     for a, b in zip(done, done[1:]):
         ratio = b[2] / a[2]
         limit = GROWTH_SLACK * b[1] / a[1]
-        steps.append("%.1fx/%.1f" % (ratio, limit))
+        steps.append("%s%.1fx/%.1f" % ("%s->%s: " % (fmt_b(a[0]), fmt_b(b[0]))
+                                       if a[4].startswith("extra") else "", ratio, limit))
         if ratio > limit:
             growth = "MISS"
     if len(done) < len(rows) and len(done) >= 2 and growth == "MISS":
         steps.append("(rest skipped)")
+    if any(r[4] == "timeout" for r in rows):
+        growth = "MISS"
+        steps.append("(a run passed %d s)" % CG_TIMEOUT)
     if len(done) < 2:
-        growth = "MISS" if len(done) < len(rows) else "n/a"
+        growth = "n/a"
         steps.append("(one size measured)")
-    kib = max((r[2] if r[2] is not None else r[3]) / (r[1] / 1024) for r in rows)
+    kib = max(r[2] / (r[1] / 1024) for r in done) if done else 0
     per = "n/a" if ref_kib is None else (
         "PASS" if kib <= PER_KIB_FACTOR * ref_kib else "MISS")
-    if any(r[4].startswith("BAD") for r in rows):
+    if any("BAD" in r[4] for r in rows):
         growth = per = "BAD"
     return growth, " ".join(steps), per, kib
+
+
+def fmt_b(n):
+    return "%dK" % (n // 1024) if n < 1 << 20 else "%gM" % (n / (1 << 20))
 
 
 def fmt_i(n):
@@ -180,27 +206,29 @@ def main():
         " %11s" % ("%d KiB I/KiB" % (s // 1024) if s < 1 << 20 else
                    "%g MiB I/KiB" % (s / (1 << 20))) for s in sizes)
     print(hdr + "  %-6s %-6s %s" % ("growth", "perKiB", "steps (ratio/limit)"))
-    tally = {"PASS": 0, "MISS": 0}
+    tally = {"PASS": 0, "MISS": 0, "BAD": 0}
     for g in gens:
         rows = measure(g, sizes, outdir, budget)
         growth, steps, per, kib = judge(rows, ref_kib)
         cells = ""
         for size, nbytes, n, est, st in rows:
             kibv = (n if n is not None else est) / (nbytes / 1024)
-            cells += " %11s" % ((">" if n is None else "") + fmt_i(kibv))
+            if not st.startswith("extra"):
+                cells += " %11s" % ("skipped" if n is None else fmt_i(kibv))
             tsv.write("%s\t%d\t%d\t%s\t%.0f\t%s\n" % (g[0], size, nbytes,
                       n if n is not None else "", kibv, st if n is not None else
                       "skipped (estimate %.3g)" % est))
-            if st.startswith("BAD"):
-                steps += " %d: status %s, expected %s" % (size, st[4:], g[4])
+            if "BAD" in st:
+                steps += " %d: status %s, expected %s" % (size, st.split("BAD ")[1], g[4])
         tsv.flush()
         print("%-24s %-8s%s  %-6s %-6s %s" % (g[0], g[3], cells, growth, per, steps),
               flush=True)
         for v in (growth, per):
             if v in tally:
                 tally[v] += 1
-    print("\n>x: not run, estimated (over WORST_BUDGET=%.3g instructions)" % budget)
-    print("verdicts: %d PASS, %d MISS; results in %s" % (tally["PASS"], tally["MISS"],
+    print("\nskipped: not run, its estimate (from the sizes before) over WORST_BUDGET=%.3g "
+          "instructions; 8K->64K: the step from the extra, smaller size" % budget)
+    print("verdicts: %d PASS, %d MISS, %d BAD; results in %s" % (tally["PASS"], tally["MISS"], tally["BAD"],
                                                           os.path.join(outdir, "results.tsv")))
 
 
