@@ -2,7 +2,7 @@
 #   make bench-worst            every generator of bench/worst/gen.py at 64 KiB,
 #                               512 KiB and 3 MiB under callgrind, next to the
 #                               realistic 21 KB pod; table on stdout, TSV in
-#                               $(WORST_OUT)/results.tsv (~15 min)
+#                               $(WORST_OUT)/run.*/results.tsv (~40 min on a busy machine)
 #   make bench-worst WORST_ONLY='json-deep-arrays head-bytewise'   some of them
 #   make bench-worst WORST_SIZES='16384 65536'                     other sizes
 #   make worst-drivers          only the drivers (build/worst/<policy>/worst)
