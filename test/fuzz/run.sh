@@ -9,6 +9,10 @@
 #         review-*, test/regress/fuzz_review/) once, without FUZZ_KNOWN.
 # Prints one line per target: "fuzz <target>: ok|FAIL <details>", and
 # exits 1 if any target failed. Binaries are build/fuzz/fuzz_<target>.
+# env: FUZZ_TIMEOUT (seconds per input, default 10; a slower input is a
+#      failure like a crash, left as build/fuzz/crashes/<target>/timeout-*),
+#      FUZZ_MAX_LEN (bytes, default per target below). The slowness hunt of
+#      issue 13: FUZZ_TIMEOUT=2 FUZZ_MAX_LEN=1048576 (65536 for http).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 mode=$1 secs=$2
@@ -56,8 +60,8 @@ for t in "$@"; do
 	fi
 	corpus=$B/corpus/$t crashes=$B/crashes/$t
 	mkdir -p "$corpus" "$crashes"
-	FUZZ_KNOWN=$known "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-	    -max_len="$max" -dict="$dict" -artifact_prefix="$crashes/" \
+	FUZZ_KNOWN=$known "$bin" -max_total_time="$secs" -timeout="${FUZZ_TIMEOUT:-10}" \
+	    -rss_limit_mb=2048 -max_len="${FUZZ_MAX_LEN:-$max}" -dict="$dict" -artifact_prefix="$crashes/" \
 	    -print_final_stats=1 "$corpus" "$B/seeds/$kind" >"$log" 2>&1
 	rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
