@@ -8,7 +8,7 @@
 #   make worst-drivers          only the drivers (build/worst/<policy>/worst)
 # test/it/worst.py (make test) asserts the linearity at small sizes.
 
-WORST_POLICIES	:= policies/crontab.h policies/baseline.h policy.h
+WORST_POLICIES	:= policies/crontab.h policies/pod-hardening.h policies/pss-restricted.h policy.h
 WORST_NAMES	:= $(basename $(notdir $(WORST_POLICIES)))
 WORST_DRIVERS	:= $(foreach p,$(WORST_NAMES),build/worst/$(p)/worst)
 WORST_OUT	?= /tmp/worst

@@ -268,6 +268,33 @@ conn_head_error(struct conn *c, int status, const char *msg)
 	conn_error(c, status, msg, NULL);
 }
 
+/*
+ * Whether the bytes that came since the last call hold the end of an empty
+ * line ("\n\r\n" or "\n\n", looking back two bytes across calls). Each
+ * byte is scanned once.
+ */
+static int
+conn_head_may_end(struct conn *c)
+{
+	size_t seen = c->head_seen, i = seen > 2 ? seen - 2 : 0, end;
+	const char *p = c->in.p;
+	int found = 0;
+
+	for (; i + 1 < c->in_len && !found; i++) {
+		if (p[i] != '\n')
+			continue;
+		if (p[i + 1] == '\n')
+			end = i + 1;
+		else if (p[i + 1] == '\r' && i + 2 < c->in_len && p[i + 2] == '\n')
+			end = i + 2;
+		else
+			continue;
+		found = end >= seen;	/* only an end that arrived since */
+	}
+	c->head_seen = c->in_len;
+	return found;
+}
+
 /* Parses what is buffered, advancing the state; may queue a response. */
 static void
 conn_process(struct conn *c, uint64_t now)
@@ -275,6 +302,14 @@ conn_process(struct conn *c, uint64_t now)
 	int rc;
 
 	if (c->state == CONN_HEAD) {
+		/*
+		 * The parser reads a head from its first byte: call it only
+		 * once an empty line may have ended the head (LF CRLF, or the
+		 * LF LF it refuses), so a head sent a byte per TLS record is
+		 * parsed once, not once per byte. Past the limit it says 431.
+		 */
+		if (!conn_head_may_end(c) && c->in_len <= HTTP_MAX_HEADER_BYTES)
+			return;
 		rc = http_parse_request(c->in.p, c->in_len, &c->req);
 		if (rc == HTTP_INCOMPLETE)
 			return;
@@ -388,6 +423,7 @@ conn_finish(struct conn *c, uint64_t now)
 	pool_put(c->env->pool, &c->out);
 	memset(&c->req, 0, sizeof(c->req));
 	c->route = R_NONE;
+	c->head_seen = 0;
 	c->state = CONN_HEAD;
 	c->start_us = now;
 	if (n == 0) {

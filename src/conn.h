@@ -84,6 +84,7 @@ struct conn {
 	uint64_t		 handled_us;	/* when the response was ready */
 	struct pool_buf		 in, out;
 	size_t			 in_len;	/* bytes in in.p */
+	size_t			 head_seen;	/* of in_len, scanned for a line end */
 	size_t			 out_off, out_len;	/* pending response bytes */
 	size_t			 req_end;	/* end of the current request in in.p */
 	size_t			 body_off, body_len;

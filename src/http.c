@@ -158,17 +158,19 @@ http_parse_version(const char **pp, const char *end, struct http_request *req)
 
 /*
  * Reads the request line, after skipping the empty lines RFC 9112 2.2 says
- * a server should ignore there (they count toward the head limit).
+ * a server should ignore there (at most HTTP_MAX_EMPTY_LINES).
  */
 static int
 http_parse_request_line(const char **pp, const char *end,
     struct http_request *req)
 {
-	int rc;
+	int rc, empty = 0;
 
 	while (*pp < end && **pp == '\r') {
 		if ((rc = http_crlf(*pp, end)) != 0)
 			return rc;
+		if (++empty > HTTP_MAX_EMPTY_LINES)
+			return -400;
 		*pp += 2;
 	}
 	if ((rc = http_parse_method(pp, end, req)) != 0)

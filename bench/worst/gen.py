@@ -86,6 +86,11 @@ def chunked_1byte(size):
     return chunks(size, b"1\r\nx\r\n")
 
 
+def chunked_request(size):
+    head = b"POST /validate HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+    return head + chunks(size - len(head), b"1\r\nx\r\n")
+
+
 def chunked_digits(size):
     # src/http.h HTTP_MAX_CHUNK_DIGITS: 16 hex digits, leading zeros count.
     return chunks(size, b"0000000000000001\r\nx\r\n")
@@ -185,14 +190,15 @@ def json_long_string(size):
 
 
 def escaped(size, unit):
-    """uid, name, a container's name and image: long runs of escapes, each
+    """name, a container's name and image: long runs of escapes, each
     unescaped in full (json_unescape validates past the copy's cut), the
-    image failing image_prefix so the denial message quotes both."""
+    image failing image_prefix so the denial message quotes both. The uid is
+    escaped too, within the 256 bytes src/review.c takes (REVIEW_UID_MAX)."""
     def make(n):
         s = unit * n
         return review(pod([container(0, image=s, extra=',"imagePullPolicy":"Always"')]
                           ).replace('"name":"c0"', '"name":"%s"' % s),
-                      uid=s, name='"%s"' % s)
+                      uid=unit * max(1, 240 // len(unit)), name='"%s"' % s)
     return fill(size, make)
 
 
@@ -396,12 +402,13 @@ GENS = [
     ("head-many-headers", "head", "0", "crontab", "0", "64 fields per head, 62 of them empty (a:)", head_many_headers),
     ("head-long-line", "head", "0", "crontab", "0", "one 16 KB header line per head", head_long_line),
     ("head-long-target", "head", "0", "crontab", "0", "a 16 KB request-target per head", head_long_target),
-    ("head-crlf-prefix", "head", "0", "crontab", "0", "16 KB of empty lines before each request line", head_crlf_prefix),
+    ("head-crlf-prefix", "head", "0", "crontab", "-400", "16 KB of empty lines before each request line", head_crlf_prefix),
     ("head-tiny", "head", "0", "crontab", "0", "minimal heads back to back (per-head cost)", head_tiny),
     ("head-big", "head", "0", "crontab", "0", "16 KB heads of 63 fields, all at once", head_big),
-    ("head-bytewise", "head", "1", "crontab", "0", "16 KB heads arriving 1 byte per TLS record", head_big),
+    ("head-bytewise", "conn", "1", "crontab", "0", "16 KB heads arriving 1 byte per TLS record (src/conn.c)", head_big),
+    ("head-crlf-bytewise", "conn", "1", "crontab", "0", "empty lines before each request line, 1 byte per record (src/conn.c)", head_crlf_prefix),
     ("chunked-1byte", "chunked", "0", "crontab", "0", "1-byte chunks, 8 KB of trailers", chunked_1byte),
-    ("chunked-bytewise", "chunked", "1", "crontab", "0", "1-byte chunks arriving 1 byte per record", chunked_1byte),
+    ("chunked-bytewise", "conn", "1", "crontab", "0", "a chunked request of 1-byte chunks, 1 byte per record (src/conn.c)", chunked_request),
     ("chunked-digits", "chunked", "0", "crontab", "0", "1-byte chunks with 16-digit sizes", chunked_digits),
     ("chunked-ext", "chunked", "0", "crontab", "0", "1-byte chunks with 1 KB extensions", chunked_ext),
     ("json-deep-arrays", "review", "validate", "crontab", "400,413", "[ x N ] x N (the issue's body)", json_deep_arrays),
@@ -420,10 +427,10 @@ GENS = [
     ("pod-containers-validate", "review", "validate", "crontab", "200", "containers, every image denied", pod_containers_validate),
     ("pod-containers-mutate", "review", "mutate", "crontab", "200,500", "containers, each needing a patch op (PATCH_MAX)", pod_containers_mutate),
     ("pod-containers-default", "review", "validate", "policy", "200", "containers, policy.h warns and audits each", pod_containers_default),
-    ("pod-baseline-containers", "review", "validate", "baseline", "200", "containers breaking every baseline rule", pod_baseline_containers),
-    ("pod-baseline-volumes", "review", "validate", "baseline", "200", "hostPath volumes", pod_baseline_volumes),
-    ("pod-baseline-caps", "review", "validate", "baseline", "200", "one container adding capabilities", pod_baseline_caps),
-    ("pod-baseline-wide-spec", "review", "validate", "baseline", "200", "containers + as many PodSpec members", pod_baseline_wide_spec),
+    ("pod-baseline-containers", "review", "validate", "pod-hardening", "200", "containers breaking every baseline rule", pod_baseline_containers),
+    ("pod-baseline-volumes", "review", "validate", "pod-hardening", "200", "hostPath volumes", pod_baseline_volumes),
+    ("pod-baseline-caps", "review", "validate", "pod-hardening", "200", "one container adding capabilities", pod_baseline_caps),
+    ("pod-baseline-wide-spec", "review", "validate", "pod-hardening", "200", "containers + as many PodSpec members", pod_baseline_wide_spec),
     ("pod-env", "review", "validate", "crontab", "200", "one container with env entries", pod_env),
     ("pod-ports", "review", "validate", "crontab", "200", "one container with ports", pod_ports),
     ("convert-many-objects", "review", "convert", "crontab", "200/1", "CronTabs v1beta1 -> v1", convert_many_objects),

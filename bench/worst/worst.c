@@ -29,24 +29,30 @@
  * caller can check the input reached the code it aims at instead of being
  * refused at its first byte. WORST_SHOW=1 also prints the answer's start.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../slurp.h"
 
+#include "conn.h"
 #include "http.h"
+#include "metrics.h"
+#include "log.h"
+#include "offline.h"
 #include "review.h"
 #include "tls.h"
 
 /* Bodies a chunked input may decode to: beyond any generated size. */
 #define WORST_MAX_BODY	((uint64_t)1 << 30)
 
-enum worst_mode { W_HEAD, W_CHUNKED, W_REVIEW, W_REQUEST, W_PEM, W_OFFLINE, NUM_W };
+enum worst_mode { W_HEAD, W_CHUNKED, W_REVIEW, W_REQUEST, W_PEM, W_OFFLINE, W_CONN, NUM_W };
 
 static const char *const worst_modes[NUM_W] = {
 	[W_HEAD] = "head", [W_CHUNKED] = "chunked", [W_REVIEW] = "review",
 	[W_REQUEST] = "request", [W_PEM] = "pem", [W_OFFLINE] = "offline",
+	[W_CONN] = "conn",
 };
 
 static const char *const worst_routes[NUM_REVIEW_ROUTES] = {
@@ -65,8 +71,13 @@ struct worst {
 	enum review_route	 route;
 	struct review_ctx	*ctx;
 	struct buf		 out;
-	struct review_info	 info;		/* of the measured review */
+	struct verdict	 info;		/* of the measured review */
 	char			*scratch;	/* chunked: the connection's buffer */
+	struct conn_env		 env;		/* conn: a worker's */
+	struct conn_limits	 lim;
+	struct pool		 pool;
+	struct metrics		 metrics;
+	atomic_int		 draining;
 };
 
 int	worst_run(struct worst *w);
@@ -111,6 +122,43 @@ worst_chunked(const char *in, size_t len, size_t piece, char *body)
 		have += n;
 	}
 	return rc >= 0 ? 0 : rc;
+}
+
+/*
+ * The real connection state machine (src/conn.c) fed in[0, len) piece bytes
+ * at a time, as TLS records hand it over; a connection that closes (an
+ * answer said close) is followed by a new one, as a client reconnects.
+ * 0 when all input was taken.
+ */
+static int
+worst_conn(struct worst *w)
+{
+	struct conn c;
+	const char *p;
+	size_t off = 0, k, n;
+
+	conn_init(&c, &w->env, "worst", 0);
+	while (off < w->len) {
+		n = w->piece == 0 || w->piece > w->len - off ? w->len - off : w->piece;
+		k = conn_input(&c, w->in + off, n, 1);
+		while ((p = conn_output(&c, &n)) != NULL)
+			conn_sent(&c, n, 1);
+		off += k;
+		if (c.state == CONN_DONE) {
+			conn_release(&c);
+			conn_init(&c, &w->env, "worst", 0);
+		} else if (k == 0) {
+			break;
+		}
+	}
+	conn_release(&c);
+	return off == w->len ? 0 : -1;
+}
+
+static void
+worst_render(struct buf *b)
+{
+	buf_puts(b, "# worst\n");
 }
 
 /* The route a request path names, or -1. */
@@ -161,6 +209,8 @@ worst_run(struct worst *w)
 		return review_handle(w->ctx, w->route, w->in, w->len, &w->out, &w->info);
 	case W_REQUEST:
 		return worst_request(w);
+	case W_CONN:
+		return worst_conn(w);
 	case W_PEM:
 		return tls_check_pem((const unsigned char *)w->in, w->len,
 		    (const unsigned char *)w->in, w->len, err, sizeof(err));
@@ -180,7 +230,7 @@ worst_warm(struct worst *w)
 {
 	size_t n = w->len / 2 + 2, i, blen = 2 * n + 2;
 	char *b = malloc(blen);
-	struct review_info info;
+	struct verdict info;
 	struct buf out;
 
 	if (b == NULL)
@@ -203,6 +253,21 @@ worst_setup(struct worst *w, const char *arg)
 {
 	int i;
 
+	if (w->mode == W_CONN) {
+		w->piece = arg != NULL ? strtoul(arg, NULL, 10) : 0;
+		w->lim.max_body = (size_t)WORST_MAX_BODY;
+		w->lim.header_timeout_ms = w->lim.body_timeout_ms = 10000;
+		w->lim.idle_timeout_ms = w->lim.write_timeout_ms = 10000;
+		w->env.lim = &w->lim;
+		w->env.pool = &w->pool;
+		w->env.metrics = &w->metrics;
+		w->env.draining = &w->draining;
+		w->env.render_metrics = worst_render;
+		pool_budget_set((size_t)1 << 40);
+		w->env.review = review_ctx_new(w->len);
+		log_level = LOG_ERROR;
+		return w->env.review != NULL ? 0 : -1;
+	}
 	if (w->mode == W_HEAD || w->mode == W_CHUNKED) {
 		w->piece = arg != NULL ? strtoul(arg, NULL, 10) : 0;
 		w->scratch = malloc(w->len + 1);

@@ -10,6 +10,8 @@ out=$1
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cap=$root/test/fixtures/apiserver-v1.36
 bench=$root/test/fixtures/bench-payloads
+# Only the PodSecurity fixtures stay in the shared tree (read in place).
+shared=${SHARED:-$(cd "$root/.." && pwd)/shared}
 rm -rf "$out"
 mkdir -p "$out/http" "$out/json" "$out/review" "$out/pem"
 

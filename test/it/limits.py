@@ -93,12 +93,13 @@ def test_nesting(srv):
                 f.write(body)
             r = subprocess.run([TINYHOOK, "review", p], capture_output=True, text=True, timeout=60)
             if want:
+                said = r.stdout + r.stderr
                 check("review %s: exit 2 naming the file and the reason" % name,
-                      r.returncode == 2 and want in r.stderr and p in r.stderr,
-                      "rc=%d %r" % (r.returncode, r.stderr[:200]))
+                      r.returncode == 2 and want in said and p in said,
+                      "rc=%d %r" % (r.returncode, said[:200]))
             else:
                 check("review %s: not refused for depth" % name,
-                      "nested" not in r.stderr, r.stderr[:200])
+                      "nested" not in r.stdout + r.stderr, (r.stdout + r.stderr)[:200])
     finally:
         shutil.rmtree(tmp)
 

@@ -28,11 +28,6 @@ LARGE = 32 * 1024
 
 # Generator -> why it is not linear yet (file, function). Remove a line with its fix.
 KNOWN = {
-    "json-deep-arrays": "jsmn_parse (jsmn.h, via src/json.c json_parse) walks from the "
-                        "last token up to the innermost open container at every close",
-    "json-deep-objects": "the same walk as json-deep-arrays",
-    "head-bytewise": "src/server.c conn_process re-parses the head from its first byte "
-                     "after every TLS record (http_parse_request restarts at buf[0])",
     "pod-baseline-wide-spec": "src/rules.c run_as_non_root_one looks the PodSpec's "
                               "securityContext up again for every container",
     "convert-dup-spec": "src/convert.c cv_skip_member scans the whole object (cv_member) "

@@ -59,6 +59,12 @@ static const struct {
 	{ "query ignored (rule 2)", "GET /healthz?timeout=10s HTTP/1.1\r\nHost: x\r\n\r\n", "200", 0, NULL },
 	{ "chunked body", "POST /validate HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
 	  "10\r\n" "{\"apiVersion\":\"a" "\r\n" "0\r\n\r\n", "400", 1, NULL },
+	{ "leading empty lines skipped (RFC 9112 2.2)",
+	  "\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", "200", 0, NULL },
+	{ "more than HTTP_MAX_EMPTY_LINES empty lines: 400",
+	  "\r\n\r\n\r\n\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", "400", 1, NULL },
+	{ "head without Host in HTTP/1.1: 400", "GET /healthz HTTP/1.1\r\n\r\n", "400", 1, NULL },
+	{ "bare LF LF ends nothing: 400", "GET /healthz HTTP/1.1\nHost: x\n\n", "400", 1, NULL },
 	{ "404", "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n", "404", 1, NULL },
 	{ "405", "GET /validate HTTP/1.1\r\nHost: x\r\n\r\n", "405", 1, NULL },
 	{ "411", "POST /validate HTTP/1.1\r\nHost: x\r\n\r\n", "411", 1, NULL },

@@ -318,6 +318,8 @@ build_fields(char *b, int n)
 	return len + (size_t)sprintf(b + len, "\r\n");
 }
 
+#define REQ1	"GET / HTTP/1.1\r\nHost: h\r\n\r\n"
+
 /* The limit cases: field count, head size, leading empty lines. */
 static void
 test_parse_limits(void)
@@ -356,8 +358,20 @@ test_parse_limits(void)
 
 	for (i = 0; i + 1 < sizeof(b); i += 2)
 		memcpy(b + i, "\r\n", 2);
-	why = run_parse(b, HTTP_MAX_HEADER_BYTES + 2, -431, &req);
-	report("limits", "flood of empty lines", why == NULL, why);
+	why = run_parse(b, HTTP_MAX_HEADER_BYTES + 2, -400, &req);
+	report("limits", "flood of empty lines: 400 at the one past HTTP_MAX_EMPTY_LINES",
+	    why == NULL, why);
+	/* Exactly HTTP_MAX_EMPTY_LINES before a request line: read. */
+	for (i = 0, n = 0; i < HTTP_MAX_EMPTY_LINES; i++, n += 2)
+		memcpy(b + n, "\r\n", 2);
+	memcpy(b + n, REQ1, sizeof(REQ1) - 1);
+	n += sizeof(REQ1) - 1;
+	why = run_parse(b, n, (int)n, &req);
+	report("limits", "HTTP_MAX_EMPTY_LINES empty lines, then a request", why == NULL, why);
+	memmove(b + 2, b, n);
+	memcpy(b, "\r\n", 2);
+	why = run_parse(b, n + 2, -400, &req);
+	report("limits", "one empty line more: 400", why == NULL, why);
 }
 
 /*
