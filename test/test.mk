@@ -1,5 +1,7 @@
 # Tests. `make test` installs what they need, builds, and runs them all;
 # the last line it prints is "N passed, N failed".
+#   make soak         5 minutes of mixed load with certificate swaps (SOAK_SECS=300)
+#   make asan         the server under ASan+UBSan (build/asan-<policy>/tinyhook)
 #
 # Unit tests: test/unit/NAME_test.c, built with the host compiler under
 # ASan+UBSan and linked with every src/*.c that does no I/O.
