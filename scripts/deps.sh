@@ -27,6 +27,9 @@ for p in $missing; do
 		dpkg --print-foreign-architectures | grep -qx "$a" || dpkg --add-architecture "$a"
 	esac
 done
-apt-get $lock update -qq >/dev/null || apt-get $lock update
+# A mirror mid-sync fails one index (seen: bookworm-security armhf) while
+# the packages we want are there: warn and let the install decide.
+apt-get $lock update -qq >/dev/null 2>&1 || apt-get $lock update >/dev/null 2>&1 ||
+	echo "tinyhook: apt-get update had errors; installing from the lists it has" >&2
 apt-get $lock install -y -qq --no-install-recommends $missing >/dev/null ||
 	apt-get $lock install -y --no-install-recommends $missing

@@ -105,7 +105,7 @@ blob() {	# blob FILE: moves FILE into blobs/ under its digest, prints the digest
 	echo "$d"
 }
 
-labels=$(printf '"io.tinyhook.policy.hash":"%s","io.tinyhook.policy.name":"%s","org.opencontainers.image.created":"%s","org.opencontainers.image.revision":"%s","org.opencontainers.image.source":"%s","org.opencontainers.image.title":"tinyhook","org.opencontainers.image.version":"%s"' \
+labels=$(printf '"io.tinyhook.policy.hash":"%s","io.tinyhook.policy.name":"%s","org.opencontainers.image.created":"%s","org.opencontainers.image.licenses":"Apache-2.0","org.opencontainers.image.revision":"%s","org.opencontainers.image.source":"%s","org.opencontainers.image.title":"tinyhook","org.opencontainers.image.version":"%s"' \
     "$phash" "$pname" "$created" "$revision" "$source" "$version")
 
 # platform ARCH: the OCI platform fields of one of our architecture names.
