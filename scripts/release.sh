@@ -72,7 +72,7 @@ touch -d "@$SOURCE_DATE_EPOCH" "$out/tinyhook-$tag.oci.tar"
     --policy "$pname" --hash "$phash" --bearssl-src "$bsrc" $with \
     $arts "image=$out/tinyhook-$tag.oci.tar"
 touch -d "@$SOURCE_DATE_EPOCH" "$out/tinyhook-$tag.spdx.json"
-(cd "$out" && LC_ALL=C ls | grep -v '^SHA256SUMS$' | LC_ALL=C sort | xargs sha256sum >SHA256SUMS.new &&
+(cd "$out" && LC_ALL=C ls | grep -v '^SHA256SUMS' | LC_ALL=C sort | xargs sha256sum >SHA256SUMS.new &&
 	mv SHA256SUMS.new SHA256SUMS && touch -d "@$SOURCE_DATE_EPOCH" SHA256SUMS)
 echo "$prog: $out:"
 (cd "$out" && for f in $(LC_ALL=C ls); do

@@ -20,7 +20,7 @@ pid=
 cleanup() { [ -z "$pid" ] || kill "$pid" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT INT TERM
 J() { /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
-mkvar() { make -s --no-print-directory --eval "print-var: ; @echo \$($1)" print-var "$@"; }
+mkvar() { v=$1; shift; make -s --no-print-directory --eval "print-var: ; @echo \$($v)" print-var "$@"; }
 
 # 1. scripts/version.sh on a scratch repository: tag, describe, dirty, none.
 g="git -C $tmp/v -c user.name=t -c user.email=t@example.org"
