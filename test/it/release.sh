@@ -1,8 +1,8 @@
 #!/bin/sh
 # release.sh: versions come from git tags, `make ARCH=armv7` cross-builds a
 # static 32-bit ARM binary that answers a review over TLS under qemu-arm, and
-# `make release` in two fresh clones (other paths, the same tag v0.0.99)
-# gives the same bytes: three binaries, one OCI index that skopeo resolves
+# `make release` in two fresh clones (other paths, the same tag v0.0.99; one
+# builds BearSSL for all three architectures itself) gives the same bytes: three binaries, one OCI index that skopeo resolves
 # per platform to the released binary, an SPDX SBOM naming BearSSL, jsmn and
 # musl at the versions dpkg reports, and SHA256SUMS.
 # Runs on the committed HEAD (a clone): commit before running it by hand.
@@ -75,18 +75,24 @@ done
 kill "$pid"; wait "$pid" 2>/dev/null; pid=
 
 # 3. make release in two fresh clones at other paths, tagged v0.0.99.
-clone() {	# clone DIR: HEAD as a fresh clone, tagged, with the cached BearSSL
+# Clone a compiles the three BearSSL libraries itself; clone b takes this
+# tree's: equal results mean they too are the same bytes from another path.
+clone() {	# clone DIR LIBS...: HEAD as a fresh clone, tagged, with cached build/
 	git clone -q "$root" "$1" && git -C "$1" -c user.name=t -c user.email=t@example.org \
 	    tag -a v0.0.99 -m v0.0.99 || return 1
 	mkdir -p "$1/build"
-	for d in bearssl-src bearssl-musl bearssl-musl-arm64 bearssl-musl-armv7 inc; do
-		[ ! -d "build/$d" ] || cp -a "build/$d" "$1/build/"
+	cdir=$1; shift
+	for d in bearssl-src inc "$@"; do
+		[ ! -d "build/$d" ] || cp -a "build/$d" "$cdir/build/"
 	done
-	cp -a build/.deps* "$1/build/" 2>/dev/null
+	cp -a build/.deps* "$cdir/build/" 2>/dev/null
 	return 0
 }
 for c in a b; do
-	if clone "$tmp/$c" && (cd "$tmp/$c" && make -s release >"$tmp/release-$c.log" 2>&1); then
+	libs=
+	[ $c = a ] || libs="bearssl-musl bearssl-musl-arm64 bearssl-musl-armv7"
+	# shellcheck disable=SC2086
+	if clone "$tmp/$c" $libs && (cd "$tmp/$c" && make -s release >"$tmp/release-$c.log" 2>&1); then
 		ok "make release (clone $c, at $tmp/$c)"
 	else
 		no "make release (clone $c)"; tail -20 "$tmp/release-$c.log"
