@@ -9,7 +9,7 @@
 # test/it/*.sh, run against the real static binary over real TLS.
 
 TEST_DEBS := clang python3-jsonpatch python3-yaml python3-cryptography curl openssl file skopeo umoci \
-	     podman qemu-user-static wrk golang-go
+	     podman qemu-user-static wrk golang-go prometheus
 TCC	:= $(shell command -v clang >/dev/null 2>&1 && echo clang || echo gcc)
 TB	:= build/test-$(PNAME)
 SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
