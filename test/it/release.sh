@@ -105,8 +105,9 @@ want="SHA256SUMS tinyhook-$tag-linux-amd64 tinyhook-$tag-linux-arm64 tinyhook-$t
 t "dist/<tag>/ holds exactly the release files" "[ \"\$(cd $d && LC_ALL=C ls | tr '\n' ' ')\" = '$want ' ]"
 t "SHA256SUMS verifies" "(cd $d && sha256sum -c --quiet SHA256SUMS)"
 t "reproducible: clone b's SHA256SUMS is byte-identical" "cmp -s $d/SHA256SUMS $tmp/b/dist/$tag/SHA256SUMS"
-t "reproducible: every file byte-identical" \
-  "for f in $want; do cmp -s $d/\$f $tmp/b/dist/$tag/\$f || exit 1; done"
+differ=
+for f in $want; do cmp -s "$d/$f" "$tmp/b/dist/$tag/$f" || differ="$differ $f"; done
+t "reproducible: every file byte-identical${differ:+ (differ:$differ)}" "[ -z '$differ' ]"
 t "binaries: amd64, aarch64, 32-bit ARM; all static" \
   "file $d/*-linux-amd64 | grep -q 'x86-64.*statically linked' && file $d/*-linux-arm64 | grep -q 'aarch64.*statically linked' && file $d/*-linux-armv7 | grep -q '32-bit.*ARM.*statically linked'"
 t "the released amd64 binary says --version 0.0.99" "$d/tinyhook-$tag-linux-amd64 --version | grep -q '^tinyhook 0.0.99 policy policy '"
@@ -185,7 +186,8 @@ pass=$((pass + $(grep -c '^ok' "$tmp/sbom.out"))); fail=$((fail + $(grep -c '^FA
 t "sbom checks ran" "[ \$(grep -c '^ok\|^FAIL' $tmp/sbom.out) -ge 15 ]"
 
 if [ -n "${RELEASE_KEEP:-}" ]; then
-	rm -rf "$RELEASE_KEEP" && cp -a "$d" "$RELEASE_KEEP" && echo "kept $d in $RELEASE_KEEP"
+	rm -rf "$RELEASE_KEEP" && mkdir -p "$RELEASE_KEEP" && cp -a "$d" "$RELEASE_KEEP/a" &&
+		cp -a "$tmp/b/dist/$tag" "$RELEASE_KEEP/b" && echo "kept both releases in $RELEASE_KEEP"
 fi
 echo "release: $pass passed, $fail failed"
 [ "$fail" = 0 ]
