@@ -75,11 +75,14 @@ done
 kill "$pid"; wait "$pid" 2>/dev/null; pid=
 
 # 3. make release in two fresh clones at other paths, tagged v0.0.99.
-# Clone a compiles the three BearSSL libraries itself; clone b takes this
+# Both clones are of the commit HEAD is now (a commit made meanwhile must
+# not make them differ). Clone a compiles the three BearSSL libraries itself; clone b takes this
 # tree's: equal results mean they too are the same bytes from another path.
+rev=$(git rev-parse HEAD)
 clone() {	# clone DIR LIBS...: HEAD as a fresh clone, tagged, with cached build/
-	git clone -q "$root" "$1" && git -C "$1" -c user.name=t -c user.email=t@example.org \
-	    tag -a v0.0.99 -m v0.0.99 || return 1
+	git clone -q "$root" "$1" && git -C "$1" checkout -q --detach "$rev" &&
+	    git -C "$1" -c user.name=t -c user.email=t@example.org tag -a v0.0.99 -m v0.0.99 ||
+		return 1
 	mkdir -p "$1/build"
 	cdir=$1; shift
 	for d in bearssl-src inc "$@"; do
