@@ -144,9 +144,11 @@ distclean:
 include test/test.mk
 -include mk/*.mk
 
-# The "#   make TARGET  what" lines atop this file and mk/*.mk, test/test.mk.
+# The "#   make TARGET  what" lines (and their indented continuations) atop
+# this file, test/test.mk and mk/*.mk.
 help:
 	@echo "tinyhook make targets (variables: POLICY=policies/x.h ARCH=arm64|armv7 SVC= NS= FORCE=1 ...):"
-	@sed -n 's/^#   \(make .*\)/  \1/p' Makefile test/test.mk mk/*.mk
+	@awk '/^#   make /{print "  " substr($$0, 5); c=1; next} c && /^#      /{print "  " substr($$0, 5); next} {c=0}' \
+	    Makefile test/test.mk mk/*.mk
 
 .PHONY: all $(OUT) deps run clean distclean help FORCE
