@@ -1,17 +1,33 @@
-# tinyhook: one static binary. `make` builds ./tinyhook, `make run` serves the
-# default policy on https://127.0.0.1:8443, `make test` runs every test.
-# POLICY=policies/x.h selects a policy; each policy builds in its own
-# directory (build/<name>/) so objects of different policies never mix.
+# tinyhook: one static binary. POLICY=policies/x.h selects a policy; each
+# policy builds in its own directory (build/<name>/) so objects of different
+# policies never mix. `make help` lists the targets:
+#   make              build ./tinyhook (POLICY=policies/x.h; ARCH=arm64 or armv7 cross-builds)
+#   make run          build, create dev certificates, serve on https://127.0.0.1:8443
+#   make test         install what the tests need, build, run every test
+#   make unit         only the unit tests (ASan+UBSan)
+#   make clean        remove this policy's objects and binary (distclean: all of build/)
 
 POLICY	?= policy.h
+ifeq ($(wildcard $(POLICY)),)
+$(error POLICY=$(POLICY): the policy file does not exist (shipped: policy.h $(wildcard policies/*.h)))
+endif
 PNAME	:= $(basename $(notdir $(POLICY)))
 # ARCH=arm64 cross-builds ./tinyhook-arm64 with Debian's aarch64 gcc and
-# musl-dev:arm64 (multiarch); the default is the machine's own.
-NATIVE	:= $(shell uname -m)
+# musl-dev:arm64, ARCH=armv7 ./tinyhook-armv7 (32-bit ARM boards, hard float)
+# with gcc-arm-linux-gnueabihf and musl-dev:armhf (multiarch); the default is
+# the machine's own.
+NATIVE	:= $(subst armv7l,armv7,$(shell uname -m))
 ARCH	?= $(NATIVE)
-override ARCH := $(subst arm64,aarch64,$(subst amd64,x86_64,$(ARCH)))
+override ARCH := $(subst arm64,aarch64,$(subst amd64,x86_64,$(subst armhf,armv7,$(subst armv7l,armv7,$(ARCH)))))
 PHASH	:= $(shell sha256sum $(POLICY) 2>/dev/null | cut -c1-12)
-VERSION	:= $(shell git describe --always --dirty 2>/dev/null || echo 0.0.0)
+# The version comes from git tags (v0.x.y; scripts/version.sh); a build
+# outside git says VERSION=x.y.z on the command line.
+ifneq ($(origin VERSION),command line)
+VERSION	:= $(shell sh scripts/version.sh)
+endif
+# The policy is part of the identity: the image tag, the archive names and
+# the Deployment's pod template all carry it, so a new policy rolls the pods.
+IMAGE_TAG := $(VERSION)-$(PNAME)-$(PHASH)
 ifeq ($(ARCH),$(NATIVE))
 CC	:= musl-gcc
 SUFFIX	:=
@@ -19,8 +35,12 @@ else ifeq ($(ARCH),aarch64)
 CC	:= aarch64-linux-gnu-gcc -specs /usr/lib/aarch64-linux-musl/musl-gcc.specs
 SUFFIX	:= -arm64
 CROSS_DEBS := gcc-aarch64-linux-gnu musl-dev:arm64
+else ifeq ($(ARCH),armv7)
+CC	:= arm-linux-gnueabihf-gcc -specs /usr/lib/arm-linux-musleabihf/musl-gcc.specs
+SUFFIX	:= -armv7
+CROSS_DEBS := gcc-arm-linux-gnueabihf musl-dev:armhf
 else
-$(error ARCH=$(ARCH): only the native architecture and arm64 are supported)
+$(error ARCH=$(ARCH): only the native architecture, arm64 and armv7 are supported)
 endif
 # YAML=0 builds without libyaml: `tinyhook review` then reads JSON only.
 YAML	?= 1
@@ -130,6 +150,14 @@ $(LIBYAML_LIB): $(LIBYAML_OBJS)
 	rm -f $@ && ar rcs $@ $(LIBYAML_OBJS)
 	@echo "libyaml built with musl: $@"
 
+# The objects that print the version are rebuilt when it changes (a new
+# commit or tag), so --version, /metrics and the image tag always agree.
+$(B)/version.txt: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' >$@
+$(B)/webhook.o $(B)/src/metrics.o: $(B)/version.txt
+FORCE:
+
 deps: build/.deps$(SUFFIX) $(JSMN_H) $(BEARSSL_LIB) $(YAML_LIB)
 
 # Dev certificates for 127.0.0.1 (created once, kept under certs/dev/).
@@ -145,9 +173,16 @@ clean:
 	rm -rf $(B) $(OUT)
 
 distclean:
-	rm -rf build tinyhook
+	rm -rf build dist tinyhook tinyhook-arm64 tinyhook-armv7
 
 include test/test.mk
 -include mk/*.mk
 
-.PHONY: all $(OUT) deps run clean distclean
+# The "#   make TARGET  what" lines (and their indented continuations) atop
+# this file, test/test.mk and mk/*.mk.
+help:
+	@echo "tinyhook make targets (variables: POLICY=policies/x.h ARCH=arm64|armv7 SVC= NS= FORCE=1 ...):"
+	@awk '/^#   make /{print "  " substr($$0, 5); c=1; next} c && /^#      /{print "  " substr($$0, 5); next} {c=0}' \
+	    Makefile test/test.mk mk/*.mk
+
+.PHONY: all $(OUT) deps run clean distclean help FORCE

@@ -38,6 +38,19 @@ usage: sh certs/mkcerts.sh --out DIR [--host H]... [--service SVC --namespace NS
 EOF
 }
 die() { echo "$prog: $*" >&2; exit 1; }
+# How the user spells an option: `make certs` (mk/ship.mk sets MKCERTS_MAKE=1)
+# takes make variables, so messages name those there (FORCE=1, DAYS=...).
+opt() {
+	if [ -n "${MKCERTS_MAKE:-}" ]; then
+		case $1 in
+		--force) echo "FORCE=1" ;;
+		--days) echo "DAYS" ;; --key) echo "CERT_KEY" ;;
+		--service) echo "SVC" ;; --namespace) echo "NS" ;; *) echo "$1" ;;
+		esac
+	else
+		echo "$1"
+	fi
+}
 
 out= hosts= svc= ns= days=365 key=ec kfmt=pkcs8 chain=0 force=0 reuse=0
 need() { [ $# -ge 2 ] || die "$1 needs a value"; }
@@ -59,13 +72,13 @@ while [ $# -gt 0 ]; do
 done
 
 [ -n "$out" ] || { usage >&2; die "--out DIR is required"; }
-case $days in ''|*[!0-9]*|0) die "--days must be a positive integer: $days" ;; esac
+case $days in ''|*[!0-9]*|0) die "$(opt --days) must be a positive integer: $days" ;; esac
 case $key in
 ec)      kalg=EC;  kopt=ec_paramgen_curve:P-256 ;;
 p384)    kalg=EC;  kopt=ec_paramgen_curve:P-384 ;;
 rsa2048) kalg=RSA; kopt=rsa_keygen_bits:2048 ;;
 rsa4096) kalg=RSA; kopt=rsa_keygen_bits:4096 ;;
-*) die "--key must be ec, p384, rsa2048 or rsa4096: $key" ;;
+*) die "$(opt --key) must be ec, p384, rsa2048 or rsa4096: $key" ;;
 esac
 case $kfmt in pkcs8|traditional) ;; *) die "--key-format must be pkcs8 or traditional: $kfmt" ;; esac
 if [ -n "$svc" ] || [ -n "$ns" ]; then
@@ -105,7 +118,8 @@ files="tls.crt tls.key cabundle.b64"
 [ "$reuse" = 1 ] || files="ca.crt ca.key $files"
 if [ "$force" = 0 ]; then
 	for f in $files; do
-		[ ! -e "$out/$f" ] || die "$out/$f exists; use --force to overwrite"
+		[ ! -e "$out/$f" ] || die "$out/$f exists; use $(opt --force) to overwrite$(
+		    [ -z "${MKCERTS_MAKE:-}" ] || echo " (or ROTATE=1: a new serving certificate, same CA)")"
 	done
 fi
 if [ "$reuse" = 1 ]; then
@@ -114,7 +128,9 @@ if [ "$reuse" = 1 ]; then
 fi
 
 # Everything is made in a private directory inside DIR, then renamed into
-# place, so a failure never leaves a key without its certificate.
+# place, so a failure never leaves a key without its certificate. umask 077:
+# the key files (ca.key, tls.key) are born 0600 and never readable by others;
+# only the public files are opened up below.
 umask 077
 tmp=$(mktemp -d "$out/.mkcerts.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
@@ -173,7 +189,7 @@ openssl verify -CAfile "$tmp/ca.crt" -purpose sslserver "$tmp/tls.crt" >/dev/nul
 openssl base64 -A -in "$tmp/ca.crt" >"$tmp/cabundle.b64"
 echo >>"$tmp/cabundle.b64"
 
-# Certificates and the bundle are public; keys stay 0600.
+# Certificates and the bundle are public (0644); the keys stay 0600.
 chmod 644 "$tmp/ca.crt" "$tmp/tls.crt" "$tmp/cabundle.b64"
 for f in $files; do
 	mv -f "$tmp/$f" "$out/$f"

@@ -5,13 +5,16 @@
       Prints DIR's kustomization as one YAML stream. This is NOT kustomize:
       it implements only what tinyhook's kustomizations use (resources as
       files or directories, secretGenerator from files with a fixed name,
-      images) and refuses any other field, so its output can be compared
+      images, patches from files as strategic merges of named objects) and
+      refuses any other field, so its output can be compared
       with `kubectl kustomize` (test/it/ship_k8s.py does) and `make
       manifests` works where kubectl is not installed.
   check.py check FILE [--namespace NS] [--ca-bundle FILE] [--cert-manager|--host]
-      Checks a rendered stream: the Deployment's security fields, the
-      Service, the PDB, and the lockout guard of every webhook (--host: only
-      webhooks, called at an https url, excluding kube-system).
+      Checks a rendered stream: the Deployment's security fields and policy
+      identity (the pod template names the policy and hash the webhooks were
+      made from, the image tag ends in them), the Service, the PDB, and the
+      lockout guard of every webhook (--host: only webhooks, called at an
+      https url, excluding kube-system).
       Prints one line per problem; exit 1 if any.
 
 Needs Debian's python3-yaml (run with /usr/bin/python3).
@@ -32,7 +35,14 @@ LAST = ["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"]
 CLUSTER_KINDS = {"Namespace", "ClusterRole", "ClusterRoleBinding", "PriorityClass",
                  "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
                  "CustomResourceDefinition", "StorageClass", "PersistentVolume"}
-KNOWN = {"apiVersion", "kind", "resources", "secretGenerator", "generatorOptions", "images"}
+KNOWN = {"apiVersion", "kind", "resources", "secretGenerator", "generatorOptions", "images",
+         "patches"}
+# The pod template annotations that make a new policy roll the pods (written
+# by k8s/render.sh into generated/identity.yaml), and the label `tinyhook
+# manifests` puts on the webhook configurations: "<policy>-<hash>".
+POLICY_ANN = "tinyhook.io/policy"
+HASH_ANN = "tinyhook.io/policy-hash"
+POLICY_LABEL = "tinyhook/policy"
 
 
 class RenderError(Exception):
@@ -80,7 +90,43 @@ def render(root):
         objs.append(s)
     for img in k.get("images", []):
         set_image(objs, img["name"], img.get("newName"), img.get("newTag"))
+    for pt in k.get("patches", []):
+        if set(pt) != {"path"}:
+            raise RenderError("%s: only patches given by path are supported" % kfile)
+        for patch in load_docs(os.path.join(root, pt["path"])):
+            apply_patch(objs, patch, kfile)
     return objs
+
+
+def merge(dst, src):
+    """Strategic merge as kustomize does it for what our patches hold: maps
+    merge key by key, lists of maps with a name merge by name, other values
+    and lists replace."""
+    for key, v in src.items():
+        old = dst.get(key)
+        if isinstance(v, dict) and isinstance(old, dict):
+            merge(old, v)
+        elif (isinstance(v, list) and isinstance(old, list) and v and
+              all(isinstance(x, dict) and "name" in x for x in v + old)):
+            byname = {x["name"]: x for x in old}
+            for x in v:
+                if x["name"] in byname:
+                    merge(byname[x["name"]], x)
+                else:
+                    old.append(x)
+        else:
+            dst[key] = v
+
+
+def apply_patch(objs, patch, where):
+    m = patch.get("metadata", {})
+    hits = [o for o in objs if o.get("kind") == patch.get("kind") and
+            o.get("metadata", {}).get("name") == m.get("name") and
+            o.get("metadata", {}).get("namespace") == m.get("namespace")]
+    if len(hits) != 1:
+        raise RenderError("%s: patch for %s %s matches %d objects" %
+                          (where, patch.get("kind"), m.get("name"), len(hits)))
+    merge(hits[0], patch)
 
 
 def pod_specs(o):
@@ -163,6 +209,7 @@ def check(objs, ns="tinyhook", ca_bundle=None, cert_manager=False, host=False):
         bad.append("no webhook configuration")
     for d in byk.get("Deployment", []):
         bad += check_deployment(d)
+        bad += check_identity(d, hooks)
     for s in byk.get("Service", []):
         ports = s["spec"].get("ports", [])
         if not any(p.get("port") == 443 and p.get("targetPort") in (9443, "https")
@@ -217,6 +264,29 @@ def check_deployment(d):
                  "%s %s is not HTTPS %s on 9443" % (cn, probe, path))
         for m in c.get("volumeMounts", []):
             want("subPath" not in m, cn + " mounts with subPath (no certificate updates)")
+    return bad
+
+
+def check_identity(d, hooks):
+    """The pods run the policy the webhooks describe: the pod template names
+    it (so a new policy changes the template and rolls the pods) and the
+    image tag ends in it (so a new policy is a new image)."""
+    name = "Deployment %s" % d["metadata"]["name"]
+    tmpl = d["spec"]["template"]
+    ann = (tmpl.get("metadata") or {}).get("annotations") or {}
+    pol, h = ann.get(POLICY_ANN), ann.get(HASH_ANN)
+    if not pol or not h:
+        return ["%s: pod template lacks the %s and %s annotations (make manifests)"
+                % (name, POLICY_ANN, HASH_ANN)]
+    bad = []
+    for c in tmpl["spec"].get("containers", []):
+        if not c.get("image", "").endswith("-%s-%s" % (pol, h)):
+            bad.append("%s: image %s is not of policy %s-%s" % (name, c.get("image"), pol, h))
+    for hk in hooks:
+        lab = (hk["metadata"].get("labels") or {}).get(POLICY_LABEL)
+        if lab is not None and lab != "%s-%s" % (pol, h):
+            bad.append("%s %s is for policy %s, the pods run %s-%s"
+                       % (hk["kind"], hk["metadata"]["name"], lab, pol, h))
     return bad
 
 

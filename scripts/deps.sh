@@ -27,9 +27,9 @@ for p in $missing; do
 		dpkg --print-foreign-architectures | grep -qx "$a" || dpkg --add-architecture "$a"
 	esac
 done
-# A mirror mid-sync can fail one index (of an architecture we do not
-# need); the install below then says whether what we need is there.
-apt-get $lock update -qq >/dev/null 2>&1 || apt-get $lock update ||
-	echo "tinyhook: apt-get update failed; installing with the indexes at hand" >&2
+# A mirror mid-sync fails one index (seen: bookworm-security armhf) while
+# the packages we want are there: warn and let the install decide.
+apt-get $lock update -qq >/dev/null 2>&1 || apt-get $lock update >/dev/null 2>&1 ||
+	echo "tinyhook: apt-get update had errors; installing from the lists it has" >&2
 apt-get $lock install -y -qq --no-install-recommends $missing >/dev/null ||
 	apt-get $lock install -y --no-install-recommends $missing

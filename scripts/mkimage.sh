@@ -7,6 +7,9 @@
 #   sh scripts/mkimage.sh --platform amd64=FILE --platform arm64=FILE2 --out ...
 #       a multi-arch image: the index lists one manifest per platform and
 #       runtimes pull their own; the docker-archive view holds the first.
+# Architectures: amd64, arm64, armv7 (OCI architecture "arm", variant "v7").
+# --tag defaults to tinyhook:VERSION; the Makefile passes
+# tinyhook:VERSION-POLICY-HASH, so two policies never share a tag.
 #
 # The archive is at once an OCI image layout (oci-layout, index.json,
 # blobs/sha256/...) and a docker-archive (manifest.json pointing into the same
@@ -39,7 +42,7 @@ while [ $# -gt 0 ]; do
 	esac
 	shift 2
 done
-[ -n "$arch" ] || arch=$(uname -m | sed 's/x86_64/amd64/;s/aarch64/arm64/;s/armv7l/arm/')
+[ -n "$arch" ] || arch=$(uname -m | sed 's/x86_64/amd64/;s/aarch64/arm64/;s/armv7l/armv7/')
 [ -n "$platforms" ] || platforms="$arch=$bin"
 [ -n "$out" ] && [ "$platforms" != "$arch=" ] ||
 	die "usage: mkimage.sh --binary FILE | --platform ARCH=FILE... --out IMAGE.oci.tar [...]"
@@ -55,9 +58,22 @@ check_bin() {
 	fi
 }
 for p in $platforms; do check_bin "${p#*=}"; done
-[ -n "$source" ] || source=$(git config --get remote.origin.url 2>/dev/null || true)
+# org.opencontainers.image.source must be a URL others can open: the git
+# remote when it is one (scp-style git@host:path becomes https), else the
+# project's home. Never a local path.
+if [ -z "$source" ]; then
+	source=$(git config --get remote.origin.url 2>/dev/null || true)
+	case $source in
+	https://*) ;;
+	git@*:*) source=$(echo "$source" | sed 's|^git@\([^:]*\):|https://\1/|') ;;
+	*) source= ;;
+	esac
+	source=${source%.git}
+fi
 [ -n "$source" ] || source=https://github.com/tinyhook/tinyhook
+case $source in https://*|http://*) ;; *) die "--source must be a URL: $source" ;; esac
 [ -n "$tag" ] || tag=tinyhook:$version
+ref=${tag##*:}
 revision=$(git rev-parse -q --verify HEAD 2>/dev/null || echo unknown)
 if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
 	SOURCE_DATE_EPOCH=$(git log -1 --format=%ct 2>/dev/null || echo 0)
@@ -89,13 +105,23 @@ blob() {	# blob FILE: moves FILE into blobs/ under its digest, prints the digest
 	echo "$d"
 }
 
-labels=$(printf '"io.tinyhook.policy.hash":"%s","io.tinyhook.policy.name":"%s","org.opencontainers.image.created":"%s","org.opencontainers.image.revision":"%s","org.opencontainers.image.source":"%s","org.opencontainers.image.title":"tinyhook","org.opencontainers.image.version":"%s"' \
+labels=$(printf '"io.tinyhook.policy.hash":"%s","io.tinyhook.policy.name":"%s","org.opencontainers.image.created":"%s","org.opencontainers.image.licenses":"Apache-2.0","org.opencontainers.image.revision":"%s","org.opencontainers.image.source":"%s","org.opencontainers.image.title":"tinyhook","org.opencontainers.image.version":"%s"' \
     "$phash" "$pname" "$created" "$revision" "$source" "$version")
+
+# platform ARCH: the OCI platform fields of one of our architecture names.
+platform() {
+	case $1 in
+	amd64|arm64) echo "\"architecture\":\"$1\",\"os\":\"linux\"" ;;
+	armv7) echo '"architecture":"arm","os":"linux","variant":"v7"' ;;
+	*) die "unknown architecture $1 (amd64, arm64, armv7)" ;;
+	esac
+}
 
 # image ARCH FILE: the layer, config and manifest of one platform; appends
 # its index entry to $entries and sets $config, $layer, $manifest.
 entries=
 image() {
+	plat=$(platform "$1")
 	rm -rf "$tmp/root"
 	mkdir -p "$tmp/root"
 	cp "$2" "$tmp/root/tinyhook"
@@ -108,8 +134,8 @@ image() {
 	layer_size=$(size "$tmp/layer.tgz")
 	layer=$(blob "$tmp/layer.tgz")
 	# Entrypoint: in-cluster defaults; Cmd is empty so `args:` in a pod adds flags.
-	printf '{"architecture":"%s","config":{"Entrypoint":["/tinyhook","--listen",":9443","--cert-dir","/etc/tinyhook/certs"],"ExposedPorts":{"9443/tcp":{}},"Labels":{%s},"User":"65532:65532","WorkingDir":"/"},"created":"%s","history":[{"created":"%s","created_by":"scripts/mkimage.sh: COPY tinyhook /tinyhook"}],"os":"linux","rootfs":{"diff_ids":["sha256:%s"],"type":"layers"}}' \
-	    "$1" "$labels" "$created" "$created" "$diffid" >"$tmp/config.json"
+	printf '{%s,"config":{"Entrypoint":["/tinyhook","--listen",":9443","--cert-dir","/etc/tinyhook/certs"],"ExposedPorts":{"9443/tcp":{}},"Labels":{%s},"User":"65532:65532","WorkingDir":"/"},"created":"%s","history":[{"created":"%s","created_by":"scripts/mkimage.sh: COPY tinyhook /tinyhook"}],"rootfs":{"diff_ids":["sha256:%s"],"type":"layers"}}' \
+	    "$plat" "$labels" "$created" "$created" "$diffid" >"$tmp/config.json"
 	config_size=$(size "$tmp/config.json")
 	config=$(blob "$tmp/config.json")
 	printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:%s","size":%s}],"annotations":{%s}}' \
@@ -117,8 +143,8 @@ image() {
 	manifest_size=$(size "$tmp/manifest.json")
 	manifest=$(blob "$tmp/manifest.json")
 	# ref.name: the tag the OCI tools (skopeo, umoci, podman) use.
-	entries="$entries${entries:+,}$(printf '{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"io.containerd.image.name":"docker.io/library/%s","org.opencontainers.image.ref.name":"%s"},"platform":{"architecture":"%s","os":"linux"}}' \
-	    "$manifest" "$manifest_size" "$tag" "$version" "$1")"
+	entries="$entries${entries:+,}$(printf '{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"io.containerd.image.name":"docker.io/library/%s","org.opencontainers.image.ref.name":"%s"},"platform":{%s}}' \
+	    "$manifest" "$manifest_size" "$tag" "$ref" "$plat")"
 }
 
 first=
@@ -138,7 +164,7 @@ if [ "$(echo $platforms | wc -w)" -gt 1 ]; then
 	index_size=$(size "$tmp/index.json")
 	index=$(blob "$tmp/index.json")
 	printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"sha256:%s","size":%s,"annotations":{"io.containerd.image.name":"docker.io/library/%s","org.opencontainers.image.ref.name":"%s"}}]}' \
-	    "$index" "$index_size" "$tag" "$version" >"$tmp/img/index.json"
+	    "$index" "$index_size" "$tag" "$ref" >"$tmp/img/index.json"
 	summary="$summary, index sha256:$index"
 else
 	mv "$tmp/index.json" "$tmp/img/index.json"

@@ -1,5 +1,7 @@
 # Tests. `make test` installs what they need, builds, and runs them all;
 # the last line it prints is "N passed, N failed".
+#   make soak         5 minutes of mixed load with certificate swaps (SOAK_SECS=300)
+#   make asan         the server under ASan+UBSan (build/asan-<policy>/tinyhook)
 #
 # Unit tests: test/unit/NAME_test.c, built with the host compiler under
 # ASan+UBSan and linked with every src/*.c that does no I/O.
@@ -12,7 +14,7 @@
 # checks that the tests catch planted bugs; `make test` does not run it.
 
 TEST_DEBS := clang python3-jsonpatch python3-yaml python3-cryptography curl openssl file skopeo umoci \
-	     podman qemu-user-static wrk golang-go systemd libclang-rt-dev
+	     podman qemu-user-static wrk golang-go systemd libclang-rt-dev prometheus
 TCC	:= $(shell command -v clang >/dev/null 2>&1 && echo clang || echo gcc)
 TB	:= build/test-$(PNAME)
 SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

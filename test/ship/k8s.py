@@ -107,8 +107,6 @@ t("PDB minAvailable 1 on the pods", pdb["spec"]["minAvailable"] == 1 and
   pdb["spec"]["selector"]["matchLabels"].items() <= dep["spec"]["template"]["metadata"]["labels"].items())
 sa = docs("k8s/workload/serviceaccount.yaml")[0]
 t("ServiceAccount automount false", sa["automountServiceAccountToken"] is False)
-t("kustomization: Secret generator without hash suffix",
-  docs("k8s/kustomization.yaml")[0]["generatorOptions"]["disableNameSuffixHash"] is True)
 cm = {d["kind"] + "/" + d["metadata"]["name"]: d
       for f in ("k8s/cert-manager/issuer.yaml", "k8s/cert-manager/certificate.yaml") for d in docs(f)}
 cert = cm["Certificate/tinyhook-serving"]
@@ -134,6 +132,7 @@ try:
     stub = os.path.join(tmp, "stub")
     with open(stub, "w") as f:
         f.write("""#!/bin/sh
+[ "$1" != --version ] || { echo "tinyhook 0.9.0 policy stub (sha256 0123456789ab)"; exit 0; }
 [ "$1" = manifests ] || exit 2; shift
 ns=tinyhook svc=tinyhook ca= url=
 while [ $# -gt 0 ]; do case $1 in --namespace) ns=$2;; --service) svc=$2;; --ca-bundle) ca=$2;; --url) url=$2;; esac; shift 2; done
@@ -160,7 +159,8 @@ EOF
     os.chmod(stub, 0o755)
     failer = os.path.join(tmp, "failer")
     with open(failer, "w") as f:
-        f.write("#!/bin/sh\necho 'unknown command: manifests' >&2\nexit 1\n")
+        f.write("#!/bin/sh\n[ \"$1\" != --version ] || { echo 'tinyhook 0.9.0 policy stub (sha256 0123456789ab)'; exit 0; }\n"
+                "echo 'unknown command: manifests' >&2\nexit 1\n")
     os.chmod(failer, 0o755)
 
     render = os.path.join(k, "render.sh")
@@ -172,9 +172,12 @@ EOF
     r = run(["sh", render, "--tinyhook", os.path.join(tmp, "missing"), "--certs", certs, "--out", out])
     t("render.sh fails clearly without a binary", r.returncode != 0 and "build it first" in r.stderr, r.stderr)
 
-    r = run(["sh", render, "--tinyhook", stub, "--certs", certs, "--out", out, "--image-tag", "1.2.3"])
+    r = run(["sh", render, "--tinyhook", stub, "--certs", certs, "--out", out, "--version", "1.2.3"])
     t("render.sh (stub) writes tinyhook.yaml", r.returncode == 0 and os.path.exists(out), r.stderr)
     objs = docs(out) if os.path.exists(out) else []
+    gk = os.path.join(k, "generated", "kustomization.yaml")
+    t("generated kustomization: Secret generator without hash suffix",
+      os.path.exists(gk) and docs(gk)[0]["generatorOptions"]["disableNameSuffixHash"] is True)
     kinds = [o["kind"] for o in objs]
     t("rendered: all kinds, Namespace first",
       kinds[:1] == ["Namespace"] and {"ServiceAccount", "Secret", "Service", "Deployment",
@@ -184,8 +187,8 @@ EOF
     t("rendered: Secret is kubernetes.io/tls with the key pair",
       sec and sec[0]["type"] == "kubernetes.io/tls" and set(sec[0]["data"]) == {"tls.crt", "tls.key"})
     imgs = [o for o in objs if o["kind"] == "Deployment"]
-    t("rendered: image tag from --image-tag",
-      imgs and imgs[0]["spec"]["template"]["spec"]["containers"][0]["image"] == "docker.io/library/tinyhook:1.2.3")
+    t("rendered: image tag from --version, policy and hash",
+      imgs and imgs[0]["spec"]["template"]["spec"]["containers"][0]["image"] == "docker.io/library/tinyhook:1.2.3-stub-0123456789ab")
 
     # Python render vs kustomize, same generated/ inputs.
     kubectl = shutil.which("kubectl")

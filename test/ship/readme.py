@@ -147,7 +147,7 @@ def console_blocks(dst):
             cmd = line.lstrip("$ ").strip()
             for word in cmd.split():
                 if word.endswith((".yaml", ".tar")):
-                    pattern = word.replace("<version>", "*")
+                    pattern = re.sub(r"<[a-z-]+>", "*", word)
                     found = glob.glob(os.path.join(dst, pattern))
                     check("README `%s`: %s exists after the build commands" % (cmd, pattern),
                           len(found) == 1, repr(found))
