@@ -3,11 +3,11 @@
 #                     OCI image index of all three, an SPDX SBOM and SHA256SUMS;
 #                     the same bytes on every run (SOURCE_DATE_EPOCH: the commit's time)
 # <tag> is <version>-<policy>-<policy hash>, as the image tag (POLICY= works).
-# If the build links libyaml, add `--sbom-with libyaml` to RELEASE_ARGS.
+# libyaml is linked (YAML=1, the default): the SBOM names it too.
 
 RELEASE_DIR	:= dist/$(IMAGE_TAG)
 RELEASE_EPOCH	:= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
-RELEASE_ARGS	:= --bearssl-src $(BEARSSL_SRC)
+RELEASE_ARGS	:= --bearssl-src $(BEARSSL_SRC) $(if $(filter 1,$(YAML)),--sbom-with libyaml)
 
 release: multiarch-bins
 	SOURCE_DATE_EPOCH=$${SOURCE_DATE_EPOCH:-$(RELEASE_EPOCH)} sh scripts/release.sh \

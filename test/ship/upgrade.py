@@ -9,7 +9,7 @@ the server for the API's resources), so:
   kubectl's semantics for what they use (apply -f with -l, --prune with an
   allowlist, rollout status, delete by type and selector, delete -f in file
   order with the Namespace taking its objects along), on the real manifests
-  of two policies (policy.h: validate + mutate; policies/baseline.h:
+  of two policies (policy.h: validate + mutate; policies/pod-hardening.h:
   validate only), checking after every command that no webhook
   configuration points at a missing Service or Deployment, and at the end
   that the webhooks and the pods are of the new policy, or that nothing is
@@ -179,10 +179,10 @@ def main():
     check("k8s/README.md Uninstall: kubectl commands", len(rm) >= 2, rm)
     tmp = tempfile.mkdtemp()
     try:
-        b = os.path.join(ROOT, "build", "baseline", "tinyhook")
-        r = subprocess.run(["make", "-s", "POLICY=policies/baseline.h", "build/baseline/tinyhook"],
+        b = os.path.join(ROOT, "build", "pod-hardening", "tinyhook")
+        r = subprocess.run(["make", "-s", "POLICY=policies/pod-hardening.h", "build/pod-hardening/tinyhook"],
                            cwd=ROOT, capture_output=True, text=True, timeout=600)
-        check("build the baseline policy (build/baseline/tinyhook)", r.returncode == 0, r.stderr[-500:])
+        check("build the pod-hardening policy (build/pod-hardening/tinyhook)", r.returncode == 0, r.stderr[-500:])
         certs = mkcerts(os.path.join(tmp, "certs"), "--service", "tinyhook", "--namespace", "tinyhook")
         old = render(tmp, TINYHOOK, "old", certs)
         new = render(tmp, b, "new", certs)
@@ -225,10 +225,10 @@ def main():
         check("upgrade: pods and webhooks name the same policy",
               all(h["metadata"]["labels"]["tinyhook/policy"] ==
                   "%s-%s" % (ann["tinyhook.io/policy"], ann["tinyhook.io/policy-hash"])
-                  for h in after.values()) and ann["tinyhook.io/policy"] == "baseline", ann)
+                  for h in after.values()) and ann["tinyhook.io/policy"] == "pod-hardening", ann)
         check("upgrade: the pods run the new image",
               dep["spec"]["template"]["spec"]["containers"][0]["image"].endswith(
-                  "-baseline-" + ann["tinyhook.io/policy-hash"]))
+                  "-pod-hardening-" + ann["tinyhook.io/policy-hash"]))
         check("upgrade: the rest of the install is still there",
               {k[0] for k in c.objs} >= {"Namespace", "Secret", "Service", "Deployment",
                                         "PodDisruptionBudget", "ServiceAccount"})

@@ -66,7 +66,7 @@ if command -v podman >/dev/null 2>&1; then
 		[ -f "$l" ] && tar -tf "$l" 2>/dev/null
 	done | sed 's|^\./||; s|^ctx/||' | sort -u >"$tmp/files"
 	t "the context is not empty ($(wc -l <"$tmp/files") entries)" "[ \$(wc -l <$tmp/files) -gt 50 ]"
-	for f in Makefile webhook.c src/server.c policy.h policies/baseline.h patches/bearssl-ems.patch \
+	for f in Makefile webhook.c src/server.c policy.h policies/pod-hardening.h patches/bearssl-ems.patch \
 	    scripts/mkimage.sh scripts/version.sh jsmn.h mk/ship.mk; do
 		t "context keeps $f" "grep -qx '$f' $tmp/files"
 	done

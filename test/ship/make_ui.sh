@@ -20,7 +20,7 @@ rc=$?
 t "make POLICY=nope.h fails" "[ $rc != 0 ]"
 t "make POLICY=nope.h says the policy file does not exist" \
   "grep -q 'POLICY=nope.h: the policy file does not exist' $tmp/nope.out"
-t "make POLICY=nope.h lists the shipped policies" "grep -q 'policies/baseline.h' $tmp/nope.out"
+t "make POLICY=nope.h lists the shipped policies" "grep -q 'policies/pod-hardening.h' $tmp/nope.out"
 t "make POLICY=nope.h is not make's 'No rule to make target'" "! grep -q 'No rule to make target' $tmp/nope.out"
 
 # 2. make help: the targets, and each one is a real target.

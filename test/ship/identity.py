@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """identity.py: the policy is part of the identity.
 
-Two policies (policy.h, policies/baseline.h) give two image tags and archive
+Two policies (policy.h, policies/pod-hardening.h) give two image tags and archive
 names (`make image`'s variables), two images whose tag and labels name the
 policy, and two rendered Deployments that differ exactly in the image
 reference and the pod template's policy annotations (so applying the other
@@ -26,7 +26,7 @@ from th import ROOT, TINYHOOK, check, mkcerts, summary  # noqa: E402
 sys.path.insert(0, os.path.join(ROOT, "k8s"))
 import check as kcheck  # noqa: E402
 
-POLICIES = [("policy.h", TINYHOOK), ("policies/baseline.h", os.path.join(ROOT, "build", "baseline", "tinyhook"))]
+POLICIES = [("policy.h", TINYHOOK), ("policies/pod-hardening.h", os.path.join(ROOT, "build", "pod-hardening", "tinyhook"))]
 
 
 def run(cmd, **kw):
@@ -60,8 +60,8 @@ def main():
     if os.path.abspath(TINYHOOK) == os.path.join(ROOT, "tinyhook"):
         r = run(["make", "-s", "tinyhook"], cwd=ROOT)
         check("./tinyhook is up to date (make tinyhook)", r.returncode == 0, r.stderr[-500:])
-    r = run(["make", "-s", "POLICY=policies/baseline.h", "build/baseline/tinyhook"], cwd=ROOT)
-    check("build the baseline policy (build/baseline/tinyhook)", r.returncode == 0, r.stderr[-500:])
+    r = run(["make", "-s", "POLICY=policies/pod-hardening.h", "build/pod-hardening/tinyhook"], cwd=ROOT)
+    check("build the pod-hardening policy (build/pod-hardening/tinyhook)", r.returncode == 0, r.stderr[-500:])
     tmp = tempfile.mkdtemp()
     try:
         certs = mkcerts(os.path.join(tmp, "certs"), "--service", "tinyhook", "--namespace", "tinyhook")
@@ -120,7 +120,7 @@ def main():
             got[name] = {"objs": objs, "dep": dep[0] if dep else {}, "tag": tag, "image": image,
                          "hooks": hooks, "certs": certs}
 
-        a, b = got["policy"], got["baseline"]
+        a, b = got["policy"], got["pod-hardening"]
         check("two policies: two image tags", a["tag"] != b["tag"])
         check("two policies: two archive names", a["image"] != b["image"])
         da, db = copy.deepcopy(a["dep"]), copy.deepcopy(b["dep"])
