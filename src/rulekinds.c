@@ -421,14 +421,17 @@ run_as_non_root_each(struct rule_ctx *rc, const struct rule *r, int c,
     const char *list, int index)
 {
 	struct json *d = rc->rq->d;
-	int v = json_getp(d, c, "securityContext.runAsNonRoot");
-	int pod = json_is_true(d, json_getp(d, rc->rq->pod,
-	    "securityContext.runAsNonRoot"));
+	int v = json_getp(d, c, "securityContext.runAsNonRoot"), pod;
 	char mem[RULES_MSG_MAX];
 	struct buf m;
 
 	(void)list;
 	(void)index;
+	/* The pod's value, read once per object (scratch: 1 false, 2 true). */
+	if (rc->scratch == 0)
+		rc->scratch = 1 + json_is_true(d, json_getp(d, rc->rq->pod,
+		    "securityContext.runAsNonRoot"));
+	pod = rc->scratch == 2;
 	if (json_is_true(d, v) || (pod && json_is_null(d, v)))
 		return;
 	buf_init(&m, mem, sizeof(mem));

@@ -41,6 +41,7 @@ rules_run(struct rule_ctx *rc, const struct rule *rules, size_t n, int mutate)
 		if ((rules[i].action == MUTATE) != (mutate != 0))
 			continue;
 		rc->rule_index = (int)i;
+		rc->scratch = 0;
 		k = rules[i].kind;
 		if (k->each != NULL) {
 			if (rc->rq->pod != JSON_NONE)

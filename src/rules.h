@@ -137,6 +137,12 @@ struct rule_ctx {
 	int			 secrets_made;	/* /<spec>/imagePullSecrets added */
 	int			 rule_index;
 	int			 audit_last;	/* rule that wrote the last annotation, -1 */
+	/*
+	 * A rule's own scratch, 0 before each rule: a per-container kind keeps
+	 * there what it reads once per object (a pod-level default), so many
+	 * containers do not each look it up again.
+	 */
+	int			 scratch;
 };
 
 /*
