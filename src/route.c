@@ -78,17 +78,17 @@ route_metrics(const struct route_call *rc, int arg, struct buf *out,
 /* Adding an endpoint: a row here and its name in enum route_id. */
 const struct route routes[NUM_ROUTES] = {
 	[R_VALIDATE] = { "/validate", HTTP_POST, "Allow: POST\r\n",
-	    route_review, ROUTE_VALIDATE, route_review_cap },
+	    route_review, ROUTE_VALIDATE, route_review_cap, 0 },
 	[R_MUTATE] = { "/mutate", HTTP_POST, "Allow: POST\r\n",
-	    route_review, ROUTE_MUTATE, route_review_cap },
+	    route_review, ROUTE_MUTATE, route_review_cap, 0 },
 	[R_CONVERT] = { "/convert", HTTP_POST, "Allow: POST\r\n",
-	    route_review, ROUTE_CONVERT, route_review_cap },
+	    route_review, ROUTE_CONVERT, route_review_cap, 0 },
 	[R_HEALTHZ] = { "/healthz", HTTP_GET, "Allow: GET, HEAD\r\n",
-	    route_healthz, 0, route_small_cap, .probe = 1 },
+	    route_healthz, 0, route_small_cap, 1 },
 	[R_READYZ] = { "/readyz", HTTP_GET, "Allow: GET, HEAD\r\n",
-	    route_readyz, 0, route_small_cap, .probe = 1 },
+	    route_readyz, 0, route_small_cap, 1 },
 	[R_METRICS] = { "/metrics", HTTP_GET, "Allow: GET, HEAD\r\n",
-	    route_metrics, 0, route_metrics_cap, .probe = 1 },
+	    route_metrics, 0, route_metrics_cap, 1 },
 };
 
 enum route_id
