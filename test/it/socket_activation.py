@@ -19,6 +19,7 @@ as the control, that without the inherited socket a connection during a
 restart is refused.
 """
 import os
+import re
 import select
 import shutil
 import signal
@@ -31,7 +32,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from th import (TINYHOOK, check, client_context, envelope_ok, free_port, mkcerts,  # noqa: E402
+from th import (ROOT, TINYHOOK, check, client_context, envelope_ok, free_port, mkcerts,  # noqa: E402
                 read_response, request, summary)
 
 TMP = tempfile.mkdtemp(prefix="tinyhook-sockact-")
@@ -364,7 +365,34 @@ def control():
           "(the calls socket activation keeps)", refused)
 
 
+def units():
+    """k8s/host/tinyhook.socket beside the service: same address, valid units."""
+    sock_unit = open(os.path.join(ROOT, "k8s", "host", "tinyhook.socket")).read()
+    svc_unit = open(os.path.join(ROOT, "k8s", "host", "tinyhook.service")).read()
+    listen = re.search(r"^ListenStream=(\S+)$", sock_unit, re.M)
+    exec_listen = re.search(r"^ExecStart=\S+ .*--listen (\S+)", svc_unit, re.M)
+    check("tinyhook.socket listens where the service's --listen does",
+          listen and exec_listen and listen.group(1) == exec_listen.group(1),
+          "%r %r" % (listen and listen.group(1), exec_listen and exec_listen.group(1)))
+    check("tinyhook.socket: one process for all connections (Accept=no)",
+          re.search(r"^Accept=no$", sock_unit, re.M) is not None)
+    tool = shutil.which("systemd-analyze")
+    if not tool:
+        check("systemd-analyze verify (skipped: not installed)", True)
+        return
+    d = tempfile.mkdtemp(dir=TMP)
+    with open(os.path.join(d, "tinyhook.socket"), "w") as f:
+        f.write(sock_unit)
+    with open(os.path.join(d, "tinyhook.service"), "w") as f:
+        f.write(svc_unit.replace("/usr/local/bin/tinyhook", shutil.which("true")))
+    p = subprocess.run([tool, "verify", os.path.join(d, "tinyhook.socket"),
+                        os.path.join(d, "tinyhook.service")], capture_output=True, text=True)
+    check("systemd-analyze verify tinyhook.socket tinyhook.service is silent",
+          p.returncode == 0 and not p.stderr.strip(), p.stderr)
+
+
 def main():
+    units()
     restarts()
     systemd_socket_activate()
     refusals()
