@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from th import (TINYHOOK, Server, check, client_context, envelope_ok, free_port,  # noqa: E402
+from th import (ROOT, TINYHOOK, Server, check, client_context, envelope_ok, free_port,  # noqa: E402
                 mkcerts, request, summary)
 
 TMP = tempfile.mkdtemp(prefix="tinyhook-clientauth-")
@@ -393,6 +393,109 @@ def flag_errors():
               p.returncode == rc and text in p.stderr, "rc=%d %s" % (p.returncode, p.stderr))
 
 
+def k8s_component():
+    """k8s/components/client-auth rendered by kubectl, then run as rendered."""
+    import base64
+    import yaml
+    kubectl = shutil.which("kubectl")
+    tree = os.path.join(TMP, "tree")
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "k8s"], cwd=ROOT, capture_output=True,
+                           text=True, check=True).stdout.split()
+    for f in files:
+        os.makedirs(os.path.dirname(os.path.join(tree, f)), exist_ok=True)
+        shutil.copy2(os.path.join(ROOT, f), os.path.join(tree, f))
+    k8s = os.path.join(tree, "k8s")
+    comp = os.path.join(k8s, "components", "client-auth")
+    r = subprocess.run(["sh", os.path.join(k8s, "render.sh"), "--tinyhook", TINYHOOK, "--certs",
+                        SERVE, "--out", os.path.join(TMP, "base.yaml")], capture_output=True,
+                       text=True)
+    m = subprocess.run(["sh", os.path.join(comp, "mkclient.sh")], capture_output=True, text=True)
+    gen = os.path.join(comp, "generated")
+    if not check("mkclient.sh writes the client CA, certificate and apiserver files",
+                 r.returncode == 0 and m.returncode == 0, r.stderr + m.stderr):
+        return
+    modes = {f: oct(os.stat(os.path.join(gen, f)).st_mode & 0o777)
+             for f in ("client-ca.key", "apiserver.key", "webhook-kubeconfig.yaml")}
+    check("mkclient.sh: key files and the kubeconfig are 0600",
+          set(modes.values()) == {"0o600"}, "%r" % modes)
+    kc = yaml.safe_load(open(os.path.join(gen, "webhook-kubeconfig.yaml")))
+    users = {u["name"]: u["user"] for u in kc.get("users", [])}
+    check("kubeconfig: users named after the webhook host (service, service:443, host mode)",
+          kc.get("kind") == "Config" and set(users) ==
+          {"tinyhook.tinyhook.svc", "tinyhook.tinyhook.svc:443", "127.0.0.1:9443"}, "%r" % users)
+    ac = yaml.safe_load(open(os.path.join(gen, "admission.yaml")))
+    plugins = {p["name"]: p["configuration"] for p in ac.get("plugins", [])}
+    check("AdmissionConfiguration: both webhook plugins name the kubeconfig",
+          ac.get("kind") == "AdmissionConfiguration" and
+          set(plugins) == {"ValidatingAdmissionWebhook", "MutatingAdmissionWebhook"} and
+          all(c["kind"] == "WebhookAdmissionConfiguration" and
+              c["kubeConfigFile"] == "/var/lib/rancher/k3s/server/tinyhook/webhook-kubeconfig.yaml"
+              for c in plugins.values()), "%r" % plugins)
+    if not kubectl:
+        check("k8s component render (skipped: no kubectl)", True)
+        return
+    with open(os.path.join(k8s, "kustomization.yaml"), "a") as f:
+        f.write("components:\n  - components/client-auth\n")
+    k = subprocess.run([kubectl, "kustomize", k8s], capture_output=True, text=True,
+                       timeout=CMD_SECS)
+    if not check("kubectl kustomize k8s with components/client-auth", k.returncode == 0,
+                 k.stderr[-500:]):
+        return
+    objs = {(o["kind"], o["metadata"]["name"]): o for o in yaml.safe_load_all(k.stdout) if o}
+    dep = objs[("Deployment", "tinyhook")]["spec"]["template"]["spec"]
+    c = dep["containers"][0]
+    args = c["args"]
+    ports = {p["name"]: p["containerPort"] for p in c["ports"]}
+    check("Deployment: --client-ca, --client-cn kube-apiserver, --probe-listen :9444",
+          " ".join(args).endswith("--client-ca /etc/tinyhook/client-ca/ca.crt --client-cn "
+                                  "kube-apiserver --probe-listen :9444"), "%r" % args)
+    check("Deployment: probes go to the probe port over HTTPS",
+          ports.get("probe") == 9444 and all(
+              c[p]["httpGet"]["port"] == "probe" and c[p]["httpGet"]["scheme"] == "HTTPS"
+              for p in ("readinessProbe", "livenessProbe")), "%r" % ports)
+    vols = {v["name"]: v for v in dep["volumes"]}
+    mounts = {m["name"]: m for m in c["volumeMounts"]}
+    sec = objs.get(("Secret", "tinyhook-client-ca"), {})
+    check("Deployment: the client CA Secret is mounted as a directory at /etc/tinyhook/client-ca",
+          vols.get("client-ca", {}).get("secret", {}).get("secretName") == "tinyhook-client-ca"
+          and mounts.get("client-ca", {}).get("mountPath") == "/etc/tinyhook/client-ca"
+          and "subPath" not in mounts.get("client-ca", {}))
+    check("Secret tinyhook-client-ca holds generated/client-ca.crt",
+          base64.b64decode(sec.get("data", {}).get("ca.crt", "")) ==
+          open(os.path.join(gen, "client-ca.crt"), "rb").read())
+    np = objs.get(("NetworkPolicy", "tinyhook"), {}).get("spec", {})
+    np_ports = sorted(p["port"] for rule in np.get("ingress", []) for p in rule.get("ports", []))
+    labels = objs[("Deployment", "tinyhook")]["spec"]["template"]["metadata"]["labels"]
+    check("NetworkPolicy: ingress only to the webhook and probe ports of tinyhook's pods",
+          np.get("policyTypes") == ["Ingress"] and np_ports == ["https", "probe"] and
+          set(ports) == {"https", "probe"} and
+          all(labels.get(k) == v for k, v in np["podSelector"]["matchLabels"].items()),
+          "%r %r" % (np, ports))
+    # The rendered arguments, run: the apiserver's kubeconfig credentials get in.
+    run_args = []
+    probe_port = free_port()
+    for a in args:
+        run_args.append({"/etc/tinyhook/client-ca/ca.crt": os.path.join(gen, "client-ca.crt"),
+                         ":9444": "127.0.0.1:%d" % probe_port}.get(a, a))
+    srv = Server(SERVE, *run_args)
+    try:
+        user = users["tinyhook.tinyhook.svc"]
+        crt = write(os.path.join(TMP, "kc.crt"), base64.b64decode(user["client-certificate-data"]))
+        key = write(os.path.join(TMP, "kc.key"), base64.b64decode(user["client-key-data"]))
+        ctx = client_context(srv.ca)
+        ctx.load_cert_chain(crt, key)
+        r, err, _, _ = attempt(srv.port, ctx)
+        check("rendered args: the kubeconfig's certificate is served",
+              r is not None and envelope_ok(r, UID), "%r" % err)
+        r, err, _, _ = attempt(srv.port, client_context(srv.ca))
+        check("rendered args: no certificate is refused", r is None)
+        r, err, _, _ = attempt(probe_port, client_context(srv.ca), path="/readyz", body=None)
+        check("rendered args: the probe port answers /readyz without a certificate",
+              r is not None and r.status == 200, "%r" % err)
+    finally:
+        srv.stop()
+
+
 def main():
     probe_port = free_port()
     srv = Server(SERVE, "--client-ca", CA_FILE, "--client-cn", "kube-apiserver",
@@ -414,6 +517,7 @@ def main():
         check("server exits 0", srv.stop() == 0)
     rotation()
     flag_errors()
+    k8s_component()
     shutil.rmtree(TMP, ignore_errors=True)
     summary("client_auth")
 
