@@ -75,7 +75,10 @@ route_metrics(const struct route_call *rc, int arg, struct buf *out,
 	return 200;
 }
 
-/* Adding an endpoint: a row here and its name in enum route_id. */
+/*
+ * Adding an endpoint: a row here and its name in enum route_id. The last
+ * column: 1 if --probe-listen serves it too (no client certificate there).
+ */
 const struct route routes[NUM_ROUTES] = {
 	[R_VALIDATE] = { "/validate", HTTP_POST, "Allow: POST\r\n",
 	    route_review, ROUTE_VALIDATE, route_review_cap, 0 },
