@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "json.h"
 #include "log.h"
 #include "offline.h"
@@ -46,7 +47,8 @@ static const char usage_head[] =
 
 /* Every flag; adding one: a row here and a case in main_flag(). */
 enum flag_id {
-	F_LISTEN, F_CERT_DIR, F_TLS_CERT, F_TLS_KEY, F_WORKERS, F_MAX_BODY,
+	F_LISTEN, F_CERT_DIR, F_TLS_CERT, F_TLS_KEY, F_CLIENT_CA, F_CLIENT_CN,
+	F_PROBE_LISTEN, F_WORKERS, F_MAX_BODY,
 	F_MAX_CONNS, F_MAX_BUFFER_BYTES, F_HEADER_TIMEOUT, F_BODY_TIMEOUT, F_IDLE_TIMEOUT,
 	F_WRITE_TIMEOUT, F_SHUTDOWN_GRACE, F_LOG_LEVEL, F_HELP, F_VERSION,
 	NUM_FLAGS
@@ -71,6 +73,12 @@ static const struct {
 	    "PEM certificate chain, leaf first (overrides --cert-dir)" },
 	[F_TLS_KEY] = { "--tls-key", "FILE", "DIR/tls.key",
 	    "PEM private key: EC P-256/P-384 or RSA, PKCS#8 or traditional" },
+	[F_CLIENT_CA] = { "--client-ca", "FILE", "off",
+	    "clients must present a certificate issued by one of these PEM CAs (reloaded like the pair)" },
+	[F_CLIENT_CN] = { "--client-cn", "NAME", "any",
+	    "with --client-ca: accept only this subject CN (repeatable)" },
+	[F_PROBE_LISTEN] = { "--probe-listen", "ADDR", "off",
+	    "second TLS listener without client certificates: /healthz /readyz /metrics only" },
 	[F_WORKERS] = { "--workers", "N", "number of CPUs", "worker threads" },
 	[F_MAX_BODY] = { "--max-body", "BYTES", NULL,
 	    "largest request body (suffix Ki or Mi); larger gets 413" , U_BYTES, SERVER_MAX_BODY },
@@ -96,7 +104,9 @@ static const struct {
 
 struct opts {
 	struct server_config	 srv;
-	const char		*cert_dir, *tls_cert, *tls_key;
+	const char		*cert_dir, *tls_cert, *tls_key, *client_ca;
+	const char		*client_cns[AUTH_MAX_CNS];
+	int			 nclient_cns;
 	int			 grace_ms;
 };
 
@@ -143,7 +153,9 @@ usage(FILE *f)
 		print_default(f, i);
 		fputc('\n', f);
 	}
-	fputs("\nSignals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the certificate.\n", f);
+	fputs("\nSignals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the certificate\n"
+	    "and the client CA. Socket activation: a listening socket passed by systemd\n"
+	    "(LISTEN_FDS, fd 3) replaces --listen; a second one (fd 4), --probe-listen.\n", f);
 }
 
 /*
@@ -216,6 +228,14 @@ main_flag(struct opts *o, int id, const char *v)
 	case F_CERT_DIR: o->cert_dir = v; return 0;
 	case F_TLS_CERT: o->tls_cert = v; return 0;
 	case F_TLS_KEY: o->tls_key = v; return 0;
+	case F_CLIENT_CA: o->client_ca = v; return 0;
+	case F_PROBE_LISTEN: o->srv.probe_listen = v; return 0;
+	case F_CLIENT_CN:
+		if (o->nclient_cns == AUTH_MAX_CNS || !v[0] || strlen(v) >= AUTH_CN_BYTES)
+			return bad_flag(flags[id].name, v, o->nclient_cns == AUTH_MAX_CNS ?
+			    "at most 16 names" : "expected a CN of 1 to 256 bytes");
+		o->client_cns[o->nclient_cns++] = v;
+		return 0;
 	case F_WORKERS:
 		if ((n = parse_size(v, 64)) < 1)
 			return bad_flag(flags[id].name, v, "expected 1 to 64");
@@ -289,6 +309,8 @@ parse_args(struct opts *o, int argc, char **argv)
 		if ((rc = main_flag(o, id, v)) != 0)
 			return rc;
 	}
+	if (o->nclient_cns > 0 && o->client_ca == NULL)
+		return bad_flag(flags[F_CLIENT_CN].name, o->client_cns[0], "needs --client-ca");
 	return -1;
 }
 
@@ -298,16 +320,32 @@ now_ms(void)
 	return server_now_us() / 1000;
 }
 
-/* Re-reads the certificate if it changed (or always, when forced), and logs it. */
+/*
+ * Re-reads the certificate and the client CA if they changed (or always,
+ * when forced), and logs it. New client CAs also empty the session cache:
+ * a resumed session skips the client certificate.
+ */
 static void
 main_reload(int force, char *err, size_t errlen)
 {
+	char desc[640];
+
 	switch (tls_store_check(force, err, errlen)) {
 	case 1:
 		log_msg(LOG_INFO, "certificate reloaded%s", force ? " (SIGHUP)" : "");
 		break;
 	case -1:
 		log_msg(LOG_ERROR, "certificate reload refused, keeping the old one: %s", err);
+		break;
+	}
+	switch (auth_check(force, err, errlen)) {
+	case 1:
+		tls_cache_flush();
+		auth_describe(desc, sizeof(desc));
+		log_msg(LOG_INFO, "client CA reloaded%s: %s", force ? " (SIGHUP)" : "", desc);
+		break;
+	case -1:
+		log_msg(LOG_ERROR, "client CA reload refused, keeping the old one: %s", err);
 		break;
 	}
 }
@@ -335,6 +373,15 @@ main_loop(const struct opts *o, const sigset_t *set)
 			    sig == SIGTERM ? "SIGTERM" : "SIGINT", o->grace_ms,
 			    server_open_conns());
 			server_drain();
+			/*
+			 * On a socket systemd holds, new connections wait in its
+			 * backlog for the next process: stop taking them now, so
+			 * the drain ends as soon as what is open has finished.
+			 */
+			if (server_inherited()) {
+				server_stop_accepting();
+				accepting = 0;
+			}
 			deadline = now_ms() + (uint64_t)o->grace_ms;
 			last_accept = deadline - (o->grace_ms > 2 * DRAIN_FINAL_MS ?
 			    DRAIN_FINAL_MS : (uint64_t)o->grace_ms / 2);
@@ -391,7 +438,7 @@ int
 main(int argc, char **argv)
 {
 	static struct opts o;
-	char cert[PATH_BYTES], key[PATH_BYTES], err[512];
+	char cert[PATH_BYTES], key[PATH_BYTES], err[512], desc[640] = "";
 	sigset_t set;
 	int rc;
 
@@ -413,7 +460,9 @@ main(int argc, char **argv)
 	 */
 	if (server_listen(&o.srv, err, sizeof(err)) < 0 ||
 	    tls_store_init(o.tls_cert ? o.tls_cert : cert, o.tls_key ? o.tls_key : key,
-	    err, sizeof(err)) < 0) {
+	    err, sizeof(err)) < 0 ||
+	    (o.client_ca && auth_init(o.client_ca, o.client_cns, o.nclient_cns,
+	    err, sizeof(err)) < 0)) {
 		fprintf(stderr, "tinyhook: %s\n", err);
 		return 1;
 	}
@@ -430,9 +479,17 @@ main(int argc, char **argv)
 	json_store_hook = pool_account;
 	if (server_start(&o.srv) < 0)
 		return 1;
-	log_msg(LOG_INFO, "tinyhook %s serving policy %s (%s) on %s with %d worker%s, "
+	log_msg(LOG_INFO, "tinyhook %s serving policy %s (%s) on %s%s with %d worker%s, "
 	    "buffer budget %zu bytes, certificate %s",
-	    TINYHOOK_VERSION, policy_name, policy_hash, o.srv.listen, o.srv.workers,
+	    TINYHOOK_VERSION, policy_name, policy_hash, server_address(0),
+	    server_inherited() ? " (socket from systemd)" : "", o.srv.workers,
 	    o.srv.workers == 1 ? "" : "s", pool_budget(), o.tls_cert ? o.tls_cert : cert);
+	if (server_address(1))
+		log_msg(LOG_INFO, "probe listener on %s: /healthz /readyz /metrics, "
+		    "no client certificate", server_address(1));
+	if (auth_enabled()) {
+		auth_describe(desc, sizeof(desc));
+		log_msg(LOG_INFO, "client certificates required: %s", desc);
+	}
 	return main_loop(&o, &set);
 }

@@ -184,7 +184,7 @@ conn_head_done(struct conn *c, uint64_t now)
 	char *old = c->in.p;
 	int rc;
 
-	c->route = route_find(c->req.target, c->req.path_len);
+	c->route = route_find(c->req.target, c->req.path_len, c->env->probe_only);
 	c->body_off = c->req.header_len;
 	c->body_len = 0;
 	c->in_flight = 1;

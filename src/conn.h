@@ -59,6 +59,7 @@ struct conn_env {
 	struct review_ctx	*review;	/* this worker's */
 	atomic_int		*draining;	/* SIGTERM seen */
 	void			(*render_metrics)(struct buf *b);
+	int			 probe_only;	/* --probe-listen: only routes marked probe */
 };
 
 enum conn_state {

@@ -30,7 +30,8 @@ pump_open(struct link *l, int fd, const struct conn_env *env, const char *remote
 	l->deadline_us = now + (uint64_t)env->lim->header_timeout_ms * 1000;
 	snprintf(l->remote, sizeof(l->remote), "%s", remote);
 	memset(&l->conn, 0, sizeof(l->conn));
-	return tls_conn_init(&l->tls);
+	/* The listener the connection came through decides its TLS. */
+	return tls_conn_init(&l->tls, env->probe_only);
 }
 
 /*
@@ -175,10 +176,14 @@ static void
 pump_log_close(struct link *l)
 {
 	int err = br_ssl_engine_last_error(&l->tls.sc.eng);
+	char why[LOG_LINE_MAX / 2];
 
 	if (err != BR_ERR_OK && l->state == PUMP_HANDSHAKE)
 		METRICS_ADD(pump_metrics(l)->handshake_failures, 1);
-	if (err != BR_ERR_OK && err != BR_ERR_IO)
+	/* Who was refused and why: an operator's first question. */
+	if (l->state == PUMP_HANDSHAKE && tls_conn_refusal(&l->tls, why, sizeof(why)))
+		log_msg(LOG_WARN, "%s: %s", l->remote, why);
+	else if (err != BR_ERR_OK && err != BR_ERR_IO)
 		log_msg(l->state == PUMP_HANDSHAKE ? LOG_INFO : LOG_WARN,
 		    "%s: TLS %s failed: BearSSL error %d", l->remote,
 		    l->state == PUMP_HANDSHAKE ? "handshake" : "session", err);
@@ -192,6 +197,7 @@ pump_opened(struct link *l)
 		METRICS_ADD(pump_metrics(l)->handshakes_resumed, 1);
 	else
 		METRICS_ADD(pump_metrics(l)->handshakes_full, 1);
+	tls_conn_opened(&l->tls);
 	l->state = PUMP_OPEN;
 	conn_init(&l->conn, l->env, l->remote, clock_now_us());
 }

@@ -75,29 +75,33 @@ route_metrics(const struct route_call *rc, int arg, struct buf *out,
 	return 200;
 }
 
-/* Adding an endpoint: a row here and its name in enum route_id. */
+/*
+ * Adding an endpoint: a row here and its name in enum route_id. The last
+ * column: 1 if --probe-listen serves it too (no client certificate there).
+ */
 const struct route routes[NUM_ROUTES] = {
 	[R_VALIDATE] = { "/validate", HTTP_POST, "Allow: POST\r\n",
-	    route_review, ROUTE_VALIDATE, route_review_cap },
+	    route_review, ROUTE_VALIDATE, route_review_cap, 0 },
 	[R_MUTATE] = { "/mutate", HTTP_POST, "Allow: POST\r\n",
-	    route_review, ROUTE_MUTATE, route_review_cap },
+	    route_review, ROUTE_MUTATE, route_review_cap, 0 },
 	[R_CONVERT] = { "/convert", HTTP_POST, "Allow: POST\r\n",
-	    route_review, ROUTE_CONVERT, route_review_cap },
+	    route_review, ROUTE_CONVERT, route_review_cap, 0 },
 	[R_HEALTHZ] = { "/healthz", HTTP_GET, "Allow: GET, HEAD\r\n",
-	    route_healthz, 0, route_small_cap },
+	    route_healthz, 0, route_small_cap, 1 },
 	[R_READYZ] = { "/readyz", HTTP_GET, "Allow: GET, HEAD\r\n",
-	    route_readyz, 0, route_small_cap },
+	    route_readyz, 0, route_small_cap, 1 },
 	[R_METRICS] = { "/metrics", HTTP_GET, "Allow: GET, HEAD\r\n",
-	    route_metrics, 0, route_metrics_cap },
+	    route_metrics, 0, route_metrics_cap, 1 },
 };
 
 enum route_id
-route_find(const char *path, size_t n)
+route_find(const char *path, size_t n, int probe_only)
 {
 	int i;
 
 	for (i = 0; i < NUM_ROUTES; i++)
-		if (strlen(routes[i].path) == n && memcmp(routes[i].path, path, n) == 0)
+		if ((routes[i].probe || !probe_only) && strlen(routes[i].path) == n &&
+		    memcmp(routes[i].path, path, n) == 0)
 			return (enum route_id)i;
 	return R_NONE;
 }

@@ -51,12 +51,18 @@ struct route {
 	route_fn	*fn;
 	int		 arg;		/* handler's argument (the review route) */
 	size_t		(*out_cap)(int arg, size_t body_len);
+	int		 probe;		/* also served on --probe-listen */
 };
 
 extern const struct route routes[NUM_ROUTES];
 
-/* The route of path[0, n) (the query already cut), or R_NONE. */
-enum route_id	route_find(const char *path, size_t n);
+/*
+ * The route of path[0, n) (the query already cut), or R_NONE. With
+ * probe_only (the --probe-listen listener, which asks for no client
+ * certificate) only rows marked probe are found: health and metrics,
+ * never a review.
+ */
+enum route_id	route_find(const char *path, size_t n, int probe_only);
 
 /* Whether method is the one route id serves (HEAD with GET). */
 int	route_method_ok(enum route_id id, int method);

@@ -10,6 +10,7 @@
  * and count against the process-wide budget.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -21,6 +22,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 
@@ -39,6 +41,19 @@
 #define SERVER_BACKLOG		1024
 #define ACCEPT_PAUSE_MS		100	/* out of descriptors: stop accepting this long */
 #define SERVER_SPARE_FDS	64	/* descriptors besides connections (logs, certs) */
+#define SERVER_MAX_LISTENERS	2	/* the webhook port and --probe-listen */
+#define SD_LISTEN_FDS_START	3	/* systemd's first passed descriptor (sd_listen_fds(3)) */
+
+/*
+ * A listening socket. Its address in the epoll data tells it from a
+ * client. The probe listener serves only health and metrics, and asks for
+ * no client certificate.
+ */
+struct listener {
+	int	 fd;
+	int	 probe;
+	char	 addr[64];		/* "ip:port", for logs */
+};
 
 /* A connection as a worker holds it. */
 struct client {
@@ -53,16 +68,17 @@ struct worker {
 	int			 ep;
 	struct client		*clients;
 	int			 nclients;
-	int			 listening;	/* the listener is in this epoll */
+	int			 listening;	/* the listeners are in this epoll */
 	uint64_t		 accept_resume_us;	/* when paused by EMFILE */
-	struct conn_env		 env;
+	struct conn_env		 env[2];	/* [probe]: per listener kind */
 	struct pool		 pool;
 	unsigned		 pressure_seen;	/* pool_pressure() at the last trim */
 	const struct server_config *cfg;
 	struct metrics		 metrics;	/* written by this worker only */
 };
 
-static int listen_fd = -1;
+static struct listener listeners[SERVER_MAX_LISTENERS];
+static int nlisteners, inherited;
 static struct worker workers[SERVER_MAX_WORKERS];
 static int nworkers;
 static atomic_int draining, stopping, open_conns, no_accept, listener_closed;
@@ -114,21 +130,57 @@ server_parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *len)
 	return inet_pton(AF_INET, host, &a4->sin_addr) == 1 ? 0 : -1;
 }
 
-/* Opens, binds and listens; falls back to IPv4 when IPv6 is disabled. */
-int
-server_listen(const struct server_config *cfg, char *err, size_t errlen)
+/* "ip:port" of a socket address. */
+static void
+server_addr_name(const struct sockaddr_storage *ss, char *out, size_t cap)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+
+		inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
+		snprintf(out, cap, "[%s]:%u", ip, ntohs(a->sin6_port));
+	} else {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+
+		inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
+		snprintf(out, cap, "%s:%u", ip, ntohs(a->sin_port));
+	}
+}
+
+/* Adds fd as a listener and names it from its bound address. */
+static void
+server_add_listener(int fd, int probe)
+{
+	struct listener *l = &listeners[nlisteners++];
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	l->fd = fd;
+	l->probe = probe;
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+		server_addr_name(&ss, l->addr, sizeof(l->addr));
+}
+
+/*
+ * Opens, binds and listens on spec (flag names the flag, for errors);
+ * falls back to IPv4 when IPv6 is disabled. Returns the socket or -1.
+ */
+static int
+server_bind(const char *flag, const char *spec, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
 	socklen_t len;
 	int fd, one = 1, zero = 0, any;
 
-	if (server_parse_addr(cfg->listen, &ss, &len) < 0) {
-		snprintf(err, errlen, "--listen %s: expected IP:port, :port, [IPv6]:port "
-		    "or localhost:port", cfg->listen);
+	if (server_parse_addr(spec, &ss, &len) < 0) {
+		snprintf(err, errlen, "%s %s: expected IP:port, :port, [IPv6]:port "
+		    "or localhost:port", flag, spec);
 		return -1;
 	}
-	any = cfg->listen[0] == ':';
+	any = spec[0] == ':';
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 && any && errno == EAFNOSUPPORT) {
 		uint16_t port = ((struct sockaddr_in6 *)&ss)->sin6_port;
@@ -143,13 +195,115 @@ server_listen(const struct server_config *cfg, char *err, size_t errlen)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, SERVER_BACKLOG) < 0) {
-		snprintf(err, errlen, "--listen %s: %s", cfg->listen, strerror(errno));
+		snprintf(err, errlen, "%s %s: %s", flag, spec, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
-	listen_fd = fd;
+	return fd;
+}
+
+/*
+ * Checks that fd, passed by systemd, is a listening TCP socket (a socket
+ * unit with ListenStream=), and makes it non-blocking: the workers accept
+ * until EAGAIN. Returns 0 or -1 with a reason in err.
+ */
+static int
+server_check_inherited(int fd, char *err, size_t errlen)
+{
+	int type = 0, acc = 0, dom = 0, fl;
+	socklen_t l1 = sizeof(type), l2 = sizeof(acc), l3 = sizeof(dom);
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l1) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &l2) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l3) < 0 ||
+	    type != SOCK_STREAM || !acc || (dom != AF_INET && dom != AF_INET6)) {
+		snprintf(err, errlen, "socket activation: descriptor %d is not a listening "
+		    "TCP socket (the socket unit needs ListenStream=IP:PORT)", fd);
+		return -1;
+	}
+	if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+		snprintf(err, errlen, "socket activation: descriptor %d: %s", fd, strerror(errno));
+		return -1;
+	}
 	return 0;
+}
+
+/*
+ * systemd socket activation (sd_listen_fds(3)): when LISTEN_PID is ours,
+ * LISTEN_FDS descriptors from 3 are listening sockets systemd holds open,
+ * so connections queue in their backlog while tinyhook restarts. Fd 3 is
+ * the webhook listener; a second one (fd 4) the probe listener. Returns
+ * the number taken (0: not activated), or -1 with a reason in err.
+ */
+static int
+server_inherit(char *err, size_t errlen)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	char *end;
+	long n;
+	int i;
+
+	if (pid == NULL || fds == NULL || strtol(pid, &end, 10) != (long)getpid() || *end)
+		return 0;
+	errno = 0;
+	n = strtol(fds, &end, 10);
+	if (errno || end == fds || *end || n < 1 || n > SERVER_MAX_LISTENERS) {
+		snprintf(err, errlen, "socket activation: LISTEN_FDS=%s: expected 1 (webhook) "
+		    "or 2 (webhook, probe) sockets", fds);
+		return -1;
+	}
+	/* Not passed on to anything we might start (sd_listen_fds(1) does the same). */
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	for (i = 0; i < n; i++) {
+		if (server_check_inherited(SD_LISTEN_FDS_START + i, err, errlen) < 0)
+			return -1;
+		server_add_listener(SD_LISTEN_FDS_START + i, i == 1);
+	}
+	return (int)n;
+}
+
+int
+server_listen(const struct server_config *cfg, char *err, size_t errlen)
+{
+	int n, fd;
+
+	if ((n = server_inherit(err, errlen)) < 0)
+		return -1;
+	inherited = n > 0;
+	if (n == 0) {
+		if ((fd = server_bind("--listen", cfg->listen, err, errlen)) < 0)
+			return -1;
+		server_add_listener(fd, 0);
+	}
+	if (n < 2 && cfg->probe_listen != NULL) {
+		if ((fd = server_bind("--probe-listen", cfg->probe_listen, err, errlen)) < 0)
+			return -1;
+		server_add_listener(fd, 1);
+	}
+	return 0;
+}
+
+int
+server_inherited(void)
+{
+	return inherited;
+}
+
+const char *
+server_address(int probe)
+{
+	int i;
+
+	for (i = 0; i < nlisteners; i++)
+		if (listeners[i].probe == probe)
+			return listeners[i].addr;
+	return NULL;
 }
 
 /* Frees a connection: its socket, TLS state, buffers and list entry. */
@@ -206,23 +360,29 @@ server_render_metrics(struct buf *b)
 	metrics_render(b, all, nworkers, &g);
 }
 
-/* "ip:port" of a peer address. */
-static void
-server_peer_name(const struct sockaddr_storage *ss, char *out, size_t cap)
+/* Adds (op EPOLL_CTL_ADD) or removes every listener from w's epoll. */
+static int
+worker_listeners(struct worker *w, int op)
 {
-	char ip[INET6_ADDRSTRLEN];
+	struct epoll_event e = { .events = EPOLLIN | EPOLLEXCLUSIVE };
+	int i, rc = 0;
 
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
-
-		inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
-		snprintf(out, cap, "[%s]:%u", ip, ntohs(a->sin6_port));
-	} else {
-		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
-
-		inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
-		snprintf(out, cap, "%s:%u", ip, ntohs(a->sin_port));
+	for (i = 0; i < nlisteners; i++) {
+		e.data.ptr = &listeners[i];
+		if (listeners[i].fd >= 0 && epoll_ctl(w->ep, op, listeners[i].fd, &e) < 0)
+			rc = -1;
 	}
+	return rc;
+}
+
+/* The listener an epoll event is for, or NULL for a client. */
+static struct listener *
+worker_listener_of(void *ptr)
+{
+	uintptr_t p = (uintptr_t)ptr, first = (uintptr_t)&listeners[0];
+
+	return p >= first && p < (uintptr_t)&listeners[SERVER_MAX_LISTENERS] ?
+	    (struct listener *)ptr : NULL;
 }
 
 /*
@@ -235,59 +395,77 @@ worker_accept_pause(struct worker *w)
 {
 	if (!w->listening)
 		return;
-	epoll_ctl(w->ep, EPOLL_CTL_DEL, listen_fd, NULL);
+	worker_listeners(w, EPOLL_CTL_DEL);
 	w->listening = 0;
 	w->accept_resume_us = clock_now_us() + ACCEPT_PAUSE_MS * 1000u;
 	log_msg(LOG_WARN, "out of file descriptors (%d connections open): "
 	    "not accepting for %d ms", atomic_load(&open_conns), ACCEPT_PAUSE_MS);
 }
 
-/* Puts the listener back into the worker's epoll after a pause. */
+/* Puts the listeners back into the worker's epoll after a pause. */
 static void
 worker_accept_resume(struct worker *w)
 {
-	struct epoll_event e = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = NULL };
-
 	if (!w->listening && !atomic_load(&no_accept) &&
-	    clock_now_us() >= w->accept_resume_us &&
-	    epoll_ctl(w->ep, EPOLL_CTL_ADD, listen_fd, &e) == 0)
-		w->listening = 1;
+	    clock_now_us() >= w->accept_resume_us) {
+		worker_listeners(w, EPOLL_CTL_DEL);	/* a partial add is undone */
+		if (worker_listeners(w, EPOLL_CTL_ADD) == 0)
+			w->listening = 1;
+	}
 }
 
-static void worker_accept(struct worker *w, int max);
+static void worker_accept(struct worker *w, struct listener *l, int max);
+
+/* Accepts everything queued on every listener. */
+static void
+worker_accept_all(struct worker *w)
+{
+	int i;
+
+	for (i = 0; i < nlisteners; i++)
+		if (listeners[i].fd >= 0)
+			worker_accept(w, &listeners[i], INT_MAX);
+}
 
 /*
  * Once accepting stops, each worker takes what is queued and leaves the
- * listener; worker 0 closes it a tick later, right after a last accept,
- * so no completed handshake is left in the queue to be reset.
+ * listeners; worker 0 closes them a tick later, right after a last accept,
+ * so no completed handshake is left in the queue to be reset. A socket
+ * systemd passed stays open in systemd: closing our descriptor leaves what
+ * arrives later queued for the next process.
  */
 static void
 worker_leave_listener(struct worker *w)
 {
+	int i;
+
 	if (w->listening) {
-		worker_accept(w, INT_MAX);
-		epoll_ctl(w->ep, EPOLL_CTL_DEL, listen_fd, NULL);
+		worker_accept_all(w);
+		worker_listeners(w, EPOLL_CTL_DEL);
 		w->listening = 0;
 		/* two ticks: every other worker has left the listener by then */
 		w->accept_resume_us = clock_now_us() + 2 * SERVER_TICK_MS * 1000u;
-	} else if (w == &workers[0] && listen_fd >= 0 &&
+	} else if (w == &workers[0] && !atomic_load(&listener_closed) &&
 	    clock_now_us() >= w->accept_resume_us) {
-		worker_accept(w, INT_MAX);
-		close(listen_fd);
-		listen_fd = -1;
+		worker_accept_all(w);
+		for (i = 0; i < nlisteners; i++) {
+			if (listeners[i].fd >= 0)
+				close(listeners[i].fd);
+			listeners[i].fd = -1;
+		}
 		/* after the last accept: what it took is in open_conns */
 		atomic_store(&listener_closed, 1);
 	}
 }
 
 /*
- * Accepts up to max connections. Serving takes one per wakeup: the
+ * Accepts up to max connections from l. Serving takes one per wakeup: the
  * listener stays readable, so EPOLLEXCLUSIVE wakes a worker that is idle
  * in epoll_wait for the next one, and a burst of connects spreads over the
  * workers instead of landing on whichever woke first.
  */
 static void
-worker_accept(struct worker *w, int max)
+worker_accept(struct worker *w, struct listener *l, int max)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
@@ -296,7 +474,7 @@ worker_accept(struct worker *w, int max)
 	char remote[64];
 	int fd = -1, one = 1, n;
 
-	for (n = 0; n < max && (fd = accept4(listen_fd, (struct sockaddr *)&ss, &sl,
+	for (n = 0; n < max && (fd = accept4(l->fd, (struct sockaddr *)&ss, &sl,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0; n++, sl = sizeof(ss)) {
 		if (atomic_fetch_add(&open_conns, 1) >= w->cfg->max_conns ||
 		    (c = calloc(1, sizeof(*c))) == NULL) {
@@ -309,7 +487,7 @@ worker_accept(struct worker *w, int max)
 			continue;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		server_peer_name(&ss, remote, sizeof(remote));
+		server_addr_name(&ss, remote, sizeof(remote));
 		c->w = w;
 		c->next = w->clients;
 		if (w->clients)
@@ -319,7 +497,7 @@ worker_accept(struct worker *w, int max)
 		c->events = EPOLLIN | EPOLLRDHUP;
 		e.events = c->events;
 		e.data.ptr = c;
-		if (pump_open(&c->link, fd, &w->env, remote, clock_now_us()) < 0 ||
+		if (pump_open(&c->link, fd, &w->env[l->probe], remote, clock_now_us()) < 0 ||
 		    epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &e) < 0) {
 			client_free(c);
 			continue;
@@ -361,8 +539,10 @@ worker_main(void *arg)
 	while (!atomic_load(&stopping)) {
 		n = epoll_wait(w->ep, ev, SERVER_EVENTS, SERVER_TICK_MS);
 		for (i = 0; i < n; i++) {
-			if (ev[i].data.ptr == NULL)
-				worker_accept(w, 1);
+			struct listener *l = worker_listener_of(ev[i].data.ptr);
+
+			if (l != NULL)
+				worker_accept(w, l, 1);
 			else
 				client_run(ev[i].data.ptr);
 		}
@@ -418,8 +598,7 @@ server_start(const struct server_config *cfg)
 	if (fit < cfg->max_conns)
 		log_msg(LOG_WARN, "descriptor limit allows %d connections, not --max-conns %d",
 		    fit, cfg->max_conns);
-	struct epoll_event e = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = NULL };
-	int i;
+	int i, k;
 
 	nworkers = cfg->workers < 1 ? 1 : cfg->workers > SERVER_MAX_WORKERS ?
 	    SERVER_MAX_WORKERS : cfg->workers;
@@ -428,15 +607,22 @@ server_start(const struct server_config *cfg)
 
 		w->cfg = cfg;
 		w->listening = 1;
-		w->env.lim = &cfg->conn;
-		w->env.pool = &w->pool;
-		w->env.metrics = &w->metrics;
-		w->env.draining = &draining;
-		w->env.render_metrics = server_render_metrics;
 		if ((w->ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
-		    epoll_ctl(w->ep, EPOLL_CTL_ADD, listen_fd, &e) < 0 ||
-		    (w->env.review = review_ctx_new(cfg->conn.max_body)) == NULL ||
-		    pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+		    worker_listeners(w, EPOLL_CTL_ADD) < 0 ||
+		    (w->env[0].review = review_ctx_new(cfg->conn.max_body)) == NULL) {
+			log_msg(LOG_ERROR, "cannot start worker %d: %s", i, strerror(errno));
+			return -1;
+		}
+		for (k = 0; k < 2; k++) {
+			w->env[k].lim = &cfg->conn;
+			w->env[k].pool = &w->pool;
+			w->env[k].metrics = &w->metrics;
+			w->env[k].draining = &draining;
+			w->env[k].render_metrics = server_render_metrics;
+			w->env[k].review = w->env[0].review;
+			w->env[k].probe_only = k;
+		}
+		if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
 			log_msg(LOG_ERROR, "cannot start worker %d: %s", i, strerror(errno));
 			return -1;
 		}
@@ -476,6 +662,7 @@ server_stop(void)
 	atomic_store(&stopping, 1);
 	for (i = 0; i < nworkers; i++)
 		pthread_join(workers[i].thread, NULL);
-	if (listen_fd >= 0)
-		close(listen_fd);
+	for (i = 0; i < nlisteners; i++)
+		if (listeners[i].fd >= 0)
+			close(listeners[i].fd);
 }

@@ -14,6 +14,7 @@
 
 struct server_config {
 	const char		*listen;	/* "host:port", ":port", "[v6]:port" */
+	const char		*probe_listen;	/* health and metrics only, or NULL */
 	int			 workers;
 	int			 max_conns;
 	size_t			 max_buffer_bytes;	/* pool.h: 0 = pool_budget_auto() */
@@ -21,10 +22,18 @@ struct server_config {
 };
 
 /*
- * Binds and listens on cfg->listen. Returns 0, or -1 with a one-line reason
- * in err.
+ * Binds and listens on cfg->listen and cfg->probe_listen, or takes the
+ * listening sockets systemd passed (socket activation: LISTEN_PID,
+ * LISTEN_FDS; fd 3 the webhook, fd 4 if passed the probe listener).
+ * Returns 0, or -1 with a one-line reason in err.
  */
 int	server_listen(const struct server_config *cfg, char *err, size_t errlen);
+
+/* Whether the webhook socket came from systemd (server_listen). */
+int	server_inherited(void);
+
+/* "ip:port" of the webhook (probe 0) or probe listener, or NULL. */
+const char *server_address(int probe);
 
 /* Starts cfg->workers threads serving the listener. Returns 0 or -1. */
 int	server_start(const struct server_config *cfg);
@@ -38,9 +47,11 @@ int	server_start(const struct server_config *cfg);
 void	server_drain(void);
 
 /*
- * Stops accepting: the workers leave the listener and it is closed, so new
- * connections are refused (a refused connect loses no request; one
- * accepted at the very deadline would). Called near the end of the drain.
+ * Stops accepting: the workers leave the listeners and they are closed, so
+ * new connections are refused (a refused connect loses no request; one
+ * accepted at the very deadline would), or, on a socket systemd holds,
+ * wait in its backlog for the next process. Called near the end of the
+ * drain, or at its start on a socket from systemd.
  */
 void	server_stop_accepting(void);
 

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "certinfo.h"
 #include "log.h"
 #include "tls.h"
@@ -30,14 +31,6 @@ struct tls_creds {
 	br_rsa_private_key	 rsa;
 	unsigned char		 key[TLS_MAX_KEY_BYTES];
 	int64_t			 not_after;	/* seconds since the epoch */
-};
-
-/* What the files looked like when last read; a change means reload. */
-struct tls_filesig {
-	dev_t		dev;
-	ino_t		ino;
-	off_t		size;
-	struct timespec	mtime;
 };
 
 static struct {
@@ -81,7 +74,7 @@ static const char *tls_alpn[] = { "http/1.1" };
  * Reads a whole file of at most TLS_MAX_FILE_BYTES into a malloc'd buffer.
  * Returns it with *len set, or NULL with a reason in err.
  */
-static unsigned char *
+unsigned char *
 tls_read_file(const char *path, size_t *len, char *err, size_t errlen)
 {
 	unsigned char *p;
@@ -135,7 +128,7 @@ tls_der_append(void *ctx, const void *data, size_t len)
  * Calls fn(arg, name, der, len) for each PEM object in pem[0..len).
  * Returns the number of objects, or -1 on a malformed PEM file.
  */
-static int
+int
 tls_pem_each(const unsigned char *pem, size_t len,
     int (*fn)(void *, const char *, const unsigned char *, size_t), void *arg)
 {
@@ -393,7 +386,7 @@ tls_creds_load(const char *cert_path, const char *key_path, char *err, size_t er
 }
 
 /* Reads the stat signature of path (following symlinks, as open does). */
-static void
+void
 tls_filesig(const char *path, struct tls_filesig *s)
 {
 	struct stat st;
@@ -565,7 +558,7 @@ tls_engine_setup(br_ssl_engine_context *eng)
 }
 
 int
-tls_conn_init(struct tls_conn *c)
+tls_conn_init(struct tls_conn *c, int probe)
 {
 	struct tls_creds *cr = tls_store_get();
 	br_ssl_engine_context *eng = &c->sc.eng;
@@ -573,6 +566,7 @@ tls_conn_init(struct tls_conn *c)
 
 	br_ssl_server_zero(&c->sc);
 	c->creds = cr;
+	c->auth = NULL;
 	c->resumed = 0;
 	tls_engine_setup(eng);
 	if (cr->key_type == BR_KEYTYPE_EC)
@@ -583,7 +577,13 @@ tls_conn_init(struct tls_conn *c)
 		br_ssl_server_set_single_rsa(&c->sc, cr->chain, cr->chain_len,
 		    &cr->rsa, BR_KEYTYPE_SIGN, br_rsa_private_get_default(),
 		    br_rsa_pkcs1_sign_get_default());
-	br_ssl_server_set_cache(&c->sc, &cache.vtable);
+	if (!probe)
+		br_ssl_server_set_cache(&c->sc, &cache.vtable);
+	if (!probe && auth_enabled()) {
+		if ((c->auth = auth_conn_new()) == NULL)
+			return -1;
+		auth_conn_setup(c->auth, &c->sc);
+	}
 	br_ssl_engine_set_buffers_bidi(eng, c->ibuf, sizeof(c->ibuf),
 	    c->obuf, sizeof(c->obuf));
 	/*
@@ -596,9 +596,34 @@ tls_conn_init(struct tls_conn *c)
 	return br_ssl_server_reset(&c->sc) ? 0 : -1;
 }
 
+/* Renegotiation is off (tls_engine_setup), so the X.509 engine is done. */
+void
+tls_conn_opened(struct tls_conn *c)
+{
+	auth_conn_free(c->auth);
+	c->auth = NULL;
+}
+
+int
+tls_conn_refusal(const struct tls_conn *c, char *out, size_t cap)
+{
+	if (c->auth == NULL)
+		return 0;
+	return auth_conn_refusal(c->auth, br_ssl_engine_last_error(&c->sc.eng), out, cap);
+}
+
 void
 tls_conn_done(struct tls_conn *c)
 {
+	tls_conn_opened(c);
 	tls_creds_put(c->creds);
 	c->creds = NULL;
+}
+
+void
+tls_cache_flush(void)
+{
+	pthread_mutex_lock(&cache.lock);
+	br_ssl_session_cache_lru_init(&cache.lru, cache.store, sizeof(cache.store));
+	pthread_mutex_unlock(&cache.lock);
 }

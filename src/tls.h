@@ -18,6 +18,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
 #include <bearssl.h>
 
 #define TLS_MAX_FILE_BYTES	(256 * 1024)	/* a PEM file larger than this is refused */
@@ -33,12 +35,14 @@
 #define TLS_OBUF_BYTES		(4096 + 325)
 
 struct tls_creds;
+struct auth_conn;
 
 /* One connection's BearSSL state. About 20 KiB plus the context. sc must
  * stay first: the session cache finds the connection from it. */
 struct tls_conn {
 	br_ssl_server_context	 sc;
 	struct tls_creds	*creds;
+	struct auth_conn	*auth;		/* client-certificate check (auth.h), handshake only */
 	int			 resumed;	/* set when the cache served the session */
 	unsigned char		 ibuf[TLS_IBUF_BYTES];
 	unsigned char		 obuf[TLS_OBUF_BYTES];
@@ -75,13 +79,53 @@ unsigned tls_store_problems(void);
 
 /*
  * Prepares c for a new connection with the current credentials (taking a
- * reference). Returns 0, or -1 if the context could not be reset.
+ * reference). On the webhook listener (probe 0) with --client-ca set, the
+ * client must present a certificate (auth.h). On the probe listener
+ * (probe 1) no certificate is asked for and no session is cached or
+ * resumed: a session made there must never resume on the webhook port,
+ * where it would skip the client certificate. Returns 0, or -1 if the
+ * context could not be set up.
  */
-int	tls_conn_init(struct tls_conn *c);
+int	tls_conn_init(struct tls_conn *c, int probe);
+
+/* The handshake completed: frees what only the handshake needed. */
+void	tls_conn_opened(struct tls_conn *c);
+
+/*
+ * When the failed handshake of c refused the client's certificate (or
+ * its absence), writes who and why on one line into out and returns 1;
+ * else returns 0.
+ */
+int	tls_conn_refusal(const struct tls_conn *c, char *out, size_t cap);
 
 /* Drops the connection's reference to its credentials. */
 void	tls_conn_done(struct tls_conn *c);
 
+/*
+ * Forgets every cached session. Called when the client CA changes: a
+ * session resumes without a certificate, so one authenticated under the
+ * old CA must not outlive it.
+ */
+void	tls_cache_flush(void);
 
+/*
+ * PEM files, shared with auth.c. tls_read_file() reads a whole file of at
+ * most TLS_MAX_FILE_BYTES (malloc'd; NULL with a reason naming the file in
+ * err). tls_pem_each() calls fn(arg, name, der, len) for each PEM object
+ * and returns their number, or -1 when the PEM is malformed or fn failed.
+ * tls_filesig() reads the stat signature that tells a changed file (a
+ * missing file reads as zeros).
+ */
+struct tls_filesig {
+	dev_t		dev;
+	ino_t		ino;
+	off_t		size;
+	struct timespec	mtime;
+};
+
+unsigned char *tls_read_file(const char *path, size_t *len, char *err, size_t errlen);
+int	tls_pem_each(const unsigned char *pem, size_t len,
+	    int (*fn)(void *, const char *, const unsigned char *, size_t), void *arg);
+void	tls_filesig(const char *path, struct tls_filesig *s);
 
 #endif
