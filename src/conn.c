@@ -102,13 +102,9 @@ conn_error(struct conn *c, int status, const char *msg, const char *extra)
 		return;
 	}
 	buf_init(&b, c->out.p + CONN_HEAD_RESERVE, CONN_ERROR_BODY);
-	buf_puts(&b, "{\"error\":");
-	json_put_cstr(&b, msg);
-	buf_puts(&b, "}");
 	memset(&v, 0, sizeof(v));
-	v.allowed = -1;
-	snprintf(v.error, sizeof(v.error), "%s", msg);
-	conn_respond(c, status, "application/json", b.len, extra, &v);
+	conn_respond(c, verdict_fail(&b, &v, status, msg), "application/json", b.len,
+	    extra, &v);
 }
 
 /*

@@ -380,20 +380,6 @@ cv_writable(const struct cv_path *p)
 	    cv_seg_is(&p->seg[1], "annotations"));
 }
 
-/* The value of the LAST member named s of obj (as Go keeps), or JSON_NONE. */
-static int
-cv_member(struct json *d, int obj, const struct cv_seg *s)
-{
-	int k, found = JSON_NONE;
-
-	if (json_type(d, obj) != JSON_OBJECT)
-		return JSON_NONE;
-	for (k = json_first(d, obj); k != JSON_NONE; k = json_next(d, k))
-		if (json_str_eqn(d, k, s->s, s->n))
-			found = k + 1;
-	return found;
-}
-
 /*
  * Records a new edit at p and returns it (its value still to fill), or
  * NULL with the object failed. Older edits at or below p die. An edit
@@ -476,7 +462,7 @@ cv_lookup(struct convert_obj *o, const struct cv_path *p)
 		from = best->path.n;
 	}
 	for (i = from; i < p->n && t != JSON_NONE; i++)
-		t = cv_member(o->d, t, &p->seg[i]);
+		t = json_getn(o->d, t, p->seg[i].s, p->seg[i].n);	/* the last duplicate, as Go */
 	if (t != JSON_NONE) {
 		v.type = CV_TOK;
 		v.tok = t;
@@ -1001,17 +987,17 @@ cv_put_inside(struct convert_obj *o, struct buf *out, int v, int depth,
  * of an edited key (Go keeps the last; writing one copy is enough), or a
  * label/annotation map the edits leave empty (ObjectMeta omits empty maps,
  * so a round trip that added and removed an annotation gives the same
- * object back).
+ * object back). last: per edit, the last member of obj that it matches.
  */
 static int
-cv_skip_member(struct convert_obj *o, int obj, int k, int depth, cv_mask sub,
-    int meta)
+cv_skip_member(struct convert_obj *o, const int *last, int k, int depth,
+    cv_mask sub, int meta)
 {
 	int i = 0;
 
 	while (!(sub & CV_BIT(i)))
 		i++;
-	if (cv_member(o->d, obj, &o->e[i].path.seg[depth]) != k + 1)
+	if (last[i] != k)
 		return 1;
 	if (!meta || (!json_str_eq(o->d, k, "annotations") &&
 	    !json_str_eq(o->d, k, "labels")))
@@ -1031,10 +1017,17 @@ cv_put_object(struct convert_obj *o, struct buf *out, int obj, int depth,
 {
 	cv_mask matched = 0, done = 0, sub;
 	size_t off, n, koff, kn;
-	int k, x, first = 1;
+	int k, x, i, first = 1;
+	int last[CONVERT_MAX_EDITS];	/* the last key each edit matches here */
 
-	for (k = json_first(o->d, obj); k != JSON_NONE; k = json_next(o->d, k))
-		matched |= cv_match_key(o, mask, depth, k);
+	/* One pass finds, per edit, the member Go keeps (the last duplicate). */
+	for (k = json_first(o->d, obj); k != JSON_NONE; k = json_next(o->d, k)) {
+		sub = cv_match_key(o, mask, depth, k);
+		matched |= sub;
+		for (i = 0; sub != 0; i++, sub >>= 1)
+			if (sub & 1)
+				last[i] = k;
+	}
 	buf_putc(out, '{');
 	for (k = json_first(o->d, obj); k != JSON_NONE; k = json_next(o->d, k)) {
 		cv_put_fresh(o, out, depth, mask & ~matched, &done, k, &first);
@@ -1046,7 +1039,7 @@ cv_put_object(struct convert_obj *o, struct buf *out, int obj, int depth,
 			continue;
 		}
 		x = cv_exact(o, sub, depth);
-		if ((x >= 0 && o->e[x].del) || cv_skip_member(o, obj, k, depth, sub, meta))
+		if ((x >= 0 && o->e[x].del) || cv_skip_member(o, last, k, depth, sub, meta))
 			continue;
 		cv_sep(out, &first);
 		buf_put(out, o->d->s + koff, kn);
@@ -1080,18 +1073,7 @@ cv_put(struct convert_obj *o, struct buf *out)
 static int
 cv_error(struct buf *out, struct verdict *info, int status, const char *why)
 {
-	size_t n = strlen(why);
-
-	out->len = 0;
-	out->overflow = 0;
-	buf_puts(out, "{\"error\":");
-	json_put_cstr(out, why);
-	buf_putc(out, '}');
-	if (n >= sizeof(info->error))
-		n = sizeof(info->error) - 1;
-	memcpy(info->error, why, n);
-	info->error[n] = '\0';
-	return status;
+	return verdict_fail(out, info, status, why);
 }
 
 /* The entry of kinds for group and kind token k, or NULL. */

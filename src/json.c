@@ -448,8 +448,14 @@ json_next(const struct json *d, int v)
 int
 json_get(struct json *d, int obj, const char *key)
 {
+	return json_getn(d, obj, key, strlen(key));
+}
+
+/* json_get() for a key of n bytes (not NUL-terminated). */
+int
+json_getn(struct json *d, int obj, const char *key, size_t n)
+{
 	int k, found = JSON_NONE;
-	size_t n = strlen(key);
 
 	if (json_type(d, obj) != JSON_OBJECT)
 		return JSON_NONE;
@@ -466,18 +472,30 @@ json_get(struct json *d, int obj, const char *key)
 int
 json_getp(struct json *d, int v, const char *path)
 {
-	char name[64];
+	return json_walk(d, v, path, NULL);
+}
+
+/*
+ * json_getp() that also says, in *broken (when not NULL), whether a step on
+ * the way is present but neither an object nor null: the value a typed Go
+ * decoder would refuse, so the caller can answer 400 rather than guess.
+ */
+int
+json_walk(struct json *d, int v, const char *path, int *broken)
+{
 	const char *dot;
 	size_t n;
+	enum json_type t;
 
+	if (broken != NULL)
+		*broken = 0;
 	while (v != JSON_NONE && *path != '\0') {
 		dot = strchr(path, '.');
 		n = dot != NULL ? (size_t)(dot - path) : strlen(path);
-		if (n >= sizeof(name))
-			return JSON_NONE;
-		memcpy(name, path, n);
-		name[n] = '\0';
-		v = json_get(d, v, name);
+		v = json_getn(d, v, path, n);
+		t = json_type(d, v);
+		if (broken != NULL && t != JSON_ABSENT && t != JSON_NULL && t != JSON_OBJECT)
+			*broken = 1;
 		path += n + (dot != NULL);
 	}
 	return v;

@@ -87,7 +87,9 @@ const char *json_strerror(int err);
 /* Reading. */
 enum json_type	json_type(const struct json *d, int v);
 int	json_get(struct json *d, int obj, const char *key);
+int	json_getn(struct json *d, int obj, const char *key, size_t n);
 int	json_getp(struct json *d, int v, const char *path);
+int	json_walk(struct json *d, int v, const char *path, int *broken);
 int	json_len(const struct json *d, int v);
 int	json_first(const struct json *d, int v);
 int	json_next(const struct json *d, int v);

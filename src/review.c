@@ -89,17 +89,6 @@ review_copy(struct json *d, int v, char *dst, size_t cap)
 	(void)json_str_copy(d, v, dst, cap);
 }
 
-static void
-review_set_err(struct verdict *info, const char *why)
-{
-	size_t n = strlen(why);
-
-	if (n >= sizeof(info->error))
-		n = sizeof(info->error) - 1;
-	memcpy(info->error, why, n);
-	info->error[n] = '\0';
-}
-
 /*
  * Replaces whatever is in out with {"error":why} and returns status. The
  * reason is one of our fixed strings, never request data, so nothing the
@@ -109,16 +98,7 @@ static int
 review_error(struct buf *out, struct verdict *info, int status,
     const char *why)
 {
-	out->len = 0;
-	out->overflow = 0;
-	buf_puts(out, "{\"error\":");
-	json_put_cstr(out, why);
-	buf_puts(out, "}");
-	review_set_err(info, why);
-	info->allowed = -1;
-	info->patched = 0;
-	info->warnings = 0;
-	return status;
+	return verdict_fail(out, info, status, why);
 }
 
 static int
@@ -229,23 +209,12 @@ review_pod(struct json *d, int obj, const char *path, int *pod)
 	static const char *const lists[] = {
 		"containers", "initContainers", "ephemeralContainers",
 	};
-	char name[64];
-	const char *dot;
-	size_t i, n;
-	int v = obj, c;
+	size_t i;
+	int v, c, broken;
 
-	while (v != JSON_NONE && *path != '\0') {
-		dot = strchr(path, '.');
-		n = dot != NULL ? (size_t)(dot - path) : strlen(path);
-		if (n >= sizeof(name))
-			return "malformed object: pod spec path too long";
-		memcpy(name, path, n);
-		name[n] = '\0';
-		v = json_get(d, v, name);
-		if (!review_shape_ok(d, v, JSON_OBJECT))
-			return "malformed object: a pod spec step is not an object";
-		path += n + (dot != NULL);
-	}
+	v = json_walk(d, obj, path, &broken);
+	if (broken)
+		return "malformed object: a pod spec step is not an object";
 	if (json_type(d, v) != JSON_OBJECT)
 		return NULL;
 	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {

@@ -1,7 +1,7 @@
 /*
  * verdict.h: what one request decided, the record every layer shares (the
  * reviewer fills it, the access log, metrics and the offline reporter read
- * it). At the bottom of the house: it includes nothing of ours.
+ * it), and the one writer of error bodies. At the bottom of the house.
  */
 #ifndef TINYHOOK_VERDICT_H
 #define TINYHOOK_VERDICT_H
@@ -29,5 +29,15 @@ struct verdict {
 	int	 warnings;		/* number of warnings returned */
 	char	 error[VERDICT_ERR];	/* why a 4xx/5xx, for the log */
 };
+
+#include "buf.h"
+
+/*
+ * Writes the body of a failed request, {"error":"why"} (replacing what out
+ * held), and records why in v (no decision, no patch). Returns status, so
+ * a handler can `return verdict_fail(out, v, 400, "...")`. Every layer's
+ * error body is written here: the reviewers' and the connection's.
+ */
+int	verdict_fail(struct buf *out, struct verdict *v, int status, const char *why);
 
 #endif

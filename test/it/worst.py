@@ -28,11 +28,6 @@ LARGE = 32 * 1024
 
 # Generator -> why it is not linear yet (file, function). Remove a line with its fix.
 KNOWN = {
-    "pod-baseline-wide-spec": "src/rules.c run_as_non_root_one looks the PodSpec's "
-                              "securityContext up again for every container",
-    "convert-dup-spec": "src/convert.c cv_skip_member scans the whole object (cv_member) "
-                        "for every member an edit matches: duplicates make it quadratic",
-    "convert-dup-apiversion": "the same scan as convert-dup-spec, on the apiVersion edit",
     "offline-pod-ops": "src/offline.c offline_apply re-parses and copies the whole "
                        "object for every patch operation it applies for display",
 }
