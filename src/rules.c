@@ -75,6 +75,7 @@ rules_deny(struct rule_ctx *rc, const char *msg, size_t n)
 		b->overflow = 0;
 		b->len = len;
 		buf_puts(b, len > 0 ? "; ..." : "...");
+		rc->deny_cut = 1;
 	}
 }
 
@@ -241,6 +242,19 @@ rules_report_buf(struct rule_ctx *rc, const struct rule *r, struct buf *m)
 }
 
 /*
+ * Whether rule r can add nothing more: a denial already cut ("; ...") or a
+ * warning budget spent. Its remaining containers are not visited then, so
+ * thousands of violations cost no more messages than fit (the verdict
+ * stands: one violation denies).
+ */
+static int
+rules_spent(const struct rule_ctx *rc, const struct rule *r)
+{
+	return (r->action == DENY && rc->deny_cut) ||
+	    (r->action == WARN && rc->warn_chars >= RULES_WARN_CHARS);
+}
+
+/*
  * Calls fn for each container object of the PodSpec in the lists of mask
  * lists (RULES_INIT | RULES_MAIN | RULES_EPHEMERAL), with the list's name and
  * the container's index for patch paths. A list of the wrong type, or an
@@ -256,12 +270,12 @@ rules_each_container(struct rule_ctx *rc, const struct rule *r,
 	int arr, c, i;
 
 	for (l = 0; l < NELEM(rules_lists); l++) {
-		if (!(lists & rules_lists[l].bit))
+		if (!(lists & rules_lists[l].bit) || rules_spent(rc, r))
 			continue;
 		arr = json_get(d, rc->rq->pod, rules_lists[l].name);
 		if (json_type(d, arr) != JSON_ARRAY)
 			continue;
-		for (c = json_first(d, arr), i = 0; c != JSON_NONE;
+		for (c = json_first(d, arr), i = 0; c != JSON_NONE && !rules_spent(rc, r);
 		    c = json_next(d, c), i++)
 			if (json_type(d, c) == JSON_OBJECT)
 				fn(rc, r, c, rules_lists[l].name, i);

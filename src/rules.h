@@ -128,6 +128,7 @@ struct rule_ctx {
 	struct admission	*rq;
 	struct buf		 deny;		/* escaped messages joined by "; " */
 	int			 ndeny;
+	int			 deny_cut;	/* deny ends in "; ...": nothing more fits */
 	struct buf		 warn;		/* escaped JSON strings joined by "," */
 	int			 nwarn;
 	size_t			 warn_chars;
