@@ -166,7 +166,7 @@ $(DEVCERTS): | build/.deps$(SUFFIX)
 	sh certs/mkcerts.sh --out certs/dev --host 127.0.0.1 --host localhost
 
 run: tinyhook $(DEVCERTS)
-	@echo "Try: curl --cacert certs/dev/ca.crt -H 'Content-Type: application/json' --data @../shared/payloads/apiserver-v1.36/validate.json https://127.0.0.1:8443/validate"
+	@echo "Try: curl --cacert certs/dev/ca.crt -H 'Content-Type: application/json' --data @test/fixtures/apiserver-v1.36/validate.json https://127.0.0.1:8443/validate"
 	./tinyhook --listen 127.0.0.1:8443 --cert-dir certs/dev
 
 clean:

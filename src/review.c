@@ -16,9 +16,14 @@
 
 /* Envelope of the response without the variable parts (uid, messages). */
 #define REVIEW_OUT_FIXED	1024
-/* The apiserver's uids are 36-byte UUIDs; escaped, a longer one is refused. */
-#define REVIEW_UID_MAX		256
-#define REVIEW_UID_MAX_TEXT	"256"
+/*
+ * The apiserver's uids are 36-character UUIDs; a longer one is refused. The
+ * answer echoes the raw token: at most 12 bytes a character (a surrogate
+ * pair written as two \u escapes).
+ */
+#define REVIEW_UID_RUNES	128
+#define REVIEW_UID_RUNES_TEXT	"128"
+#define REVIEW_UID_MAX		(REVIEW_UID_RUNES * 12)
 
 static const char review_api[] = "admission.k8s.io/v1";
 static const char review_kind[] = "AdmissionReview";
@@ -155,11 +160,26 @@ review_opt_str(struct json *d, int parent, const char *key, char *dst,
  * Checks the envelope and the fields every request carries, fills info
  * and returns the request token, or JSON_NONE with *why set.
  */
+/* The characters of string v unescaped (an invalid byte counts as one). */
+static size_t
+review_uid_runes(struct json *d, int v)
+{
+	char s[REVIEW_UID_RUNES * 4 + 8];
+	long n = json_str_copy(d, v, s, sizeof(s));
+	size_t i, k, runes = 0;
+
+	if (n == -2)		/* cut: longer than any uid we take */
+		return REVIEW_UID_RUNES + 1;
+	for (i = 0; n > 0 && i < (size_t)n; i += k, runes++)
+		if ((k = json_utf8_char(s + i, (size_t)n - i)) == 0)
+			k = 1;
+	return runes;
+}
+
 static int
 review_envelope(struct json *d, struct verdict *info, const char **why)
 {
 	int req, uid, gvk;
-	size_t n;
 
 	*why = "expected admission.k8s.io/v1 AdmissionReview";
 	if (!json_str_eq(d, json_get(d, 0, "apiVersion"), review_api) ||
@@ -172,10 +192,13 @@ review_envelope(struct json *d, struct verdict *info, const char **why)
 	uid = json_get(d, req, "uid");
 	if (json_type(d, uid) != JSON_STRING || json_str_empty(d, uid))
 		return JSON_NONE;
-	/* The answer echoes it, and its buffer does not grow with the body. */
-	*why = "request.uid longer than " REVIEW_UID_MAX_TEXT " bytes";
-	(void)json_raw(d, uid, &n);
-	if (n > REVIEW_UID_MAX)
+	/*
+	 * The answer echoes it, and its buffer does not grow with the body:
+	 * at most REVIEW_UID_RUNES characters (counted unescaped, so the same
+	 * uid written with escapes or without is the same length).
+	 */
+	*why = "request.uid longer than " REVIEW_UID_RUNES_TEXT " characters";
+	if (review_uid_runes(d, uid) > REVIEW_UID_RUNES)
 		return JSON_NONE;
 	review_copy(d, uid, info->uid, sizeof(info->uid));
 	*why = "missing request.kind";
