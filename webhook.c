@@ -212,7 +212,8 @@ parse_size(const char *s, long long max)
 static int
 bad_flag(const char *flag, const char *val, const char *why)
 {
-	fprintf(stderr, "tinyhook: %s %s: %s (see --help)\n", flag, val ? val : "", why);
+	fprintf(stderr, "tinyhook: %s%s%s: %s (see --help)\n", flag, val ? " " : "",
+	    val ? val : "", why);
 	return 2;
 }
 
@@ -224,12 +225,19 @@ main_flag(struct opts *o, int id, const char *v)
 	long ms;
 
 	switch (id) {
-	case F_LISTEN: o->srv.listen = v; return 0;
+	case F_LISTEN:
+	case F_PROBE_LISTEN:
+		/* A malformed address is a usage error (2), one that cannot be
+		 * bound a failure to start (1). */
+		if (!server_addr_ok(v))
+			return bad_flag(flags[id].name, v,
+			    "expected IP:port, :port, [IPv6]:port or localhost:port");
+		*(id == F_LISTEN ? &o->srv.listen : &o->srv.probe_listen) = v;
+		return 0;
 	case F_CERT_DIR: o->cert_dir = v; return 0;
 	case F_TLS_CERT: o->tls_cert = v; return 0;
 	case F_TLS_KEY: o->tls_key = v; return 0;
 	case F_CLIENT_CA: o->client_ca = v; return 0;
-	case F_PROBE_LISTEN: o->srv.probe_listen = v; return 0;
 	case F_CLIENT_CN:
 		if (o->nclient_cns == AUTH_MAX_CNS || !v[0] || strlen(v) >= AUTH_CN_BYTES)
 			return bad_flag(flags[id].name, v, o->nclient_cns == AUTH_MAX_CNS ?
@@ -293,9 +301,16 @@ parse_args(struct opts *o, int argc, char **argv)
 		for (id = 0; id < NUM_FLAGS; id++)
 			if (strlen(flags[id].name) == n && strncmp(a, flags[id].name, n) == 0)
 				break;
+		if (strcmp(a, "-h") == 0)
+			id = F_HELP;
+		if (id == NUM_FLAGS && i == 1 && a[0] != '-') {
+			fprintf(stderr, "tinyhook: %s: unknown command (commands: review, test, "
+			    "manifests, help; see --help)\n", a);
+			return 2;
+		}
 		if (id == NUM_FLAGS)
 			return bad_flag(a, NULL, "unknown flag");
-		if (id == F_HELP) {
+		if (id == F_HELP || strcmp(a, "-h") == 0) {
 			usage(stdout);
 			return 0;
 		}
@@ -448,6 +463,10 @@ main(int argc, char **argv)
 		return gate_cli(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "manifests") == 0)
 		return manifests_cli(argc - 1, argv + 1);
+	if (argc == 2 && strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
 	default_opts(&o);
 	if ((rc = parse_args(&o, argc, argv)) >= 0)
 		return rc;

@@ -18,12 +18,21 @@
 #define MANIFESTS_DEF_TIMEOUT	5
 #define MANIFESTS_MAX_TIMEOUT	30	/* CONTRACT rule 24: 1..30 s */
 #define MANIFESTS_MAX_CA	(1u << 20)	/* bytes of a CA bundle file */
+#define MANIFESTS_MAX_EXCLUDE	32	/* --exclude-namespace values */
+#define MANIFESTS_MAX_CONDITIONS 64	/* matchConditions: the API allows 64 */
+#define MANIFESTS_LABEL_MAX	63	/* DNS-1123 label (namespace, service) */
+#define MANIFESTS_NAME_MAX	253	/* DNS-1123 subdomain (object name) */
 
 static const char manifests_usage[] =
-    "usage: tinyhook manifests [--namespace NS --service SVC | --url URL]\n"
-    "         [--ca-bundle FILE] [--failure-policy Fail|Ignore] [--timeout N] [--name N]\n"
+    "usage: tinyhook manifests [--namespace NS --service SVC | --url https://HOST[:PORT][/PATH]]\n"
+    "         [--ca-bundle FILE] [--failure-policy Fail|Ignore] [--timeout 1..30] [--name NAME]\n"
+    "         [--exclude-namespace NS]... [--match-condition NAME=CEL]...\n"
     "  Prints the Validating/MutatingWebhookConfiguration the compiled policy\n"
-    "  needs (defaults: namespace tinyhook, service tinyhook, Fail, 5 s).\n";
+    "  needs. Defaults: namespace and service tinyhook, timeout 5 s, failure\n"
+    "  policy Fail when the policy denies anything, else Ignore (a webhook that\n"
+    "  only warns must not stop the cluster when it is down). kube-system, the\n"
+    "  webhook's own namespace and every --exclude-namespace are never sent, nor\n"
+    "  are tinyhook's own pods (objectSelector).\n";
 
 /* Reads the CA bundle file (at most MANIFESTS_MAX_CA bytes) into out. */
 static int
@@ -57,41 +66,149 @@ struct manifests {
 	const char	*ns, *svc, *url, *ca, *fail, *name;
 	long		 timeout;
 	char		*ca_b64;
+	const char	*exclude[MANIFESTS_MAX_EXCLUDE];
+	int		 nexclude;
+	const char	*cond[MANIFESTS_MAX_CONDITIONS];	/* "name=expression" */
+	int		 ncond;
 };
 
+/* A usage error: one line naming the argument, exit 2. */
+static int
+manifests_bad(const char *flag, const char *value, const char *why)
+{
+	fprintf(stderr, "tinyhook manifests: %s%s%s: %s (see --help)\n", flag,
+	    value ? " " : "", value ? value : "", why);
+	return -1;
+}
+
+/* DNS-1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most max bytes; with
+ * dots allowed, a subdomain of such labels. */
+static int
+manifests_dns_ok(const char *s, size_t max, int dots)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > max)
+		return 0;
+	for (i = 0; i < n; i++) {
+		int alnum = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9');
+		int edge = i == 0 || i == n - 1 || (dots && (s[i - 1] == '.' || s[i + 1] == '.'));
+
+		if (!alnum && (edge || (s[i] != '-' && !(dots && s[i] == '.'))))
+			return 0;
+	}
+	return 1;
+}
+
+/* https://host[:port][/path], no user info, query or fragment (the API's rules). */
+static int
+manifests_url_ok(const char *u)
+{
+	const char *host = u + 8;
+
+	if (strncmp(u, "https://", 8) != 0 || *host == '\0' || *host == '/' ||
+	    *host == ':' || strpbrk(u, "?#@ \"\\") != NULL)
+		return 0;
+	return u[strlen(u) - 1] != '/';
+}
+
+/* Takes the value of flag argv[i]; NULL (reported) when there is none. */
+static const char *
+manifests_value(int argc, char **argv, int i)
+{
+	if (i + 1 >= argc || argv[i + 1][0] == '\0') {
+		manifests_bad(argv[i], NULL, "needs a value");
+		return NULL;
+	}
+	return argv[i + 1];
+}
+
+static int
+manifests_flag(struct manifests *f, const char *flag, const char *v)
+{
+	char *end;
+
+	if (strcmp(flag, "--namespace") == 0 || strcmp(flag, "--service") == 0) {
+		if (!manifests_dns_ok(v, MANIFESTS_LABEL_MAX, 0))
+			return manifests_bad(flag, v, "expected a DNS-1123 label "
+			    "(lower-case letters, digits, '-', at most 63)");
+		*(flag[2] == 'n' ? &f->ns : &f->svc) = v;
+	} else if (strcmp(flag, "--name") == 0) {
+		if (!manifests_dns_ok(v, MANIFESTS_NAME_MAX, 1))
+			return manifests_bad(flag, v, "expected a DNS-1123 subdomain");
+		f->name = v;
+	} else if (strcmp(flag, "--url") == 0) {
+		if (!manifests_url_ok(v))
+			return manifests_bad(flag, v, "expected https://HOST[:PORT][/PATH] "
+			    "without a trailing /, query, fragment or user");
+		f->url = v;
+	} else if (strcmp(flag, "--failure-policy") == 0) {
+		if (strcmp(v, "Fail") != 0 && strcmp(v, "Ignore") != 0)
+			return manifests_bad(flag, v, "expected Fail or Ignore");
+		f->fail = v;
+	} else if (strcmp(flag, "--timeout") == 0) {
+		errno = 0;
+		f->timeout = strtol(v, &end, 10);
+		if (errno != 0 || *end != '\0' || f->timeout < 1 ||
+		    f->timeout > MANIFESTS_MAX_TIMEOUT)
+			return manifests_bad(flag, v, "expected whole seconds, 1 to 30");
+	} else if (strcmp(flag, "--ca-bundle") == 0) {
+		f->ca = v;
+	} else if (strcmp(flag, "--exclude-namespace") == 0) {
+		if (!manifests_dns_ok(v, MANIFESTS_LABEL_MAX, 0))
+			return manifests_bad(flag, v, "expected a DNS-1123 label");
+		if (f->nexclude == MANIFESTS_MAX_EXCLUDE)
+			return manifests_bad(flag, v, "too many (at most 32)");
+		f->exclude[f->nexclude++] = v;
+	} else if (strcmp(flag, "--match-condition") == 0) {
+		end = strchr(v, '=');
+		if (end == NULL || end == v || end[1] == '\0' || memchr(v, '"', (size_t)(end - v)))
+			return manifests_bad(flag, v, "expected NAME=CEL-EXPRESSION");
+		if (f->ncond == MANIFESTS_MAX_CONDITIONS)
+			return manifests_bad(flag, v, "too many (the API allows 64)");
+		f->cond[f->ncond++] = v;
+	} else {
+		return manifests_bad(flag, NULL, "unknown flag");
+	}
+	return 0;
+}
+
+/* 1: --help; 0: parsed; -1: a usage error (reported). */
 static int
 manifests_flags(struct manifests *f, int argc, char **argv)
 {
-	const char **dst;
-	char *end;
+	const char *v;
 	int i;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 			return 1;
-		if (i + 1 >= argc)
+		if (strncmp(argv[i], "--", 2) != 0)
+			return manifests_bad(argv[i], NULL, "unknown argument");
+		if ((v = manifests_value(argc, argv, i)) == NULL ||
+		    manifests_flag(f, argv[i], v) < 0)
 			return -1;
-		dst = strcmp(argv[i], "--namespace") == 0 ? &f->ns :
-		    strcmp(argv[i], "--service") == 0 ? &f->svc :
-		    strcmp(argv[i], "--url") == 0 ? &f->url :
-		    strcmp(argv[i], "--ca-bundle") == 0 ? &f->ca :
-		    strcmp(argv[i], "--failure-policy") == 0 ? &f->fail :
-		    strcmp(argv[i], "--name") == 0 ? &f->name : NULL;
-		if (strcmp(argv[i], "--timeout") == 0) {
-			errno = 0;
-			f->timeout = strtol(argv[++i], &end, 10);
-			if (errno != 0 || *end != '\0' || f->timeout < 1 ||
-			    f->timeout > MANIFESTS_MAX_TIMEOUT)
-				return -1;
-			continue;
-		}
-		if (dst == NULL || argv[i + 1][0] == '\0')
-			return -1;
-		*dst = argv[++i];
+		i++;
 	}
-	if (strcmp(f->fail, "Fail") != 0 && strcmp(f->fail, "Ignore") != 0)
-		return -1;
 	return 0;
+}
+
+/* A CA bundle holds certificates and nothing else (never a private key). */
+static int
+manifests_ca_ok(const struct manifests *f, const struct ostr *raw)
+{
+	const char *p = raw->p ? raw->p : "";
+
+	if (memmem(p, raw->len, "PRIVATE KEY", 11) != NULL) {
+		manifests_bad("--ca-bundle", f->ca, "holds a private key: give the CA "
+		    "certificate (ca.crt), never a key");
+		return 0;
+	}
+	if (raw->len == 0 || memmem(p, raw->len, "-----BEGIN CERTIFICATE-----", 27) == NULL) {
+		manifests_bad("--ca-bundle", f->ca, "holds no PEM certificate");
+		return 0;
+	}
+	return 1;
 }
 
 /* Reads the CA bundle file and base64-encodes it for clientConfig.caBundle. */
@@ -106,6 +223,10 @@ manifests_ca(struct manifests *f)
 		return 0;
 	if (manifests_read(f->ca, &raw) < 0)
 		return -1;
+	if (!manifests_ca_ok(f, &raw)) {
+		free(raw.p);
+		return -1;
+	}
 	cap = patch_base64_len(raw.len) + 1;
 	if ((f->ca_b64 = malloc(cap)) == NULL) {
 		free(raw.p);
@@ -150,11 +271,34 @@ manifests_rules(int mutate)
 	}
 }
 
+/* matchConditions: CEL given by the operator, passed through quoted. */
+static void
+manifests_conditions(const struct manifests *f)
+{
+	const char *e, *p;
+	int i;
+
+	if (f->ncond == 0)
+		return;
+	printf("  matchConditions:\n");
+	for (i = 0; i < f->ncond; i++) {
+		e = strchr(f->cond[i], '=');
+		printf("  - name: \"%.*s\"\n    expression: \"", (int)(e - f->cond[i]), f->cond[i]);
+		for (p = e + 1; *p != '\0'; p++) {
+			if (*p == '"' || *p == '\\')
+				putchar('\\');
+			putchar(*p);
+		}
+		printf("\"\n");
+	}
+}
+
 /* Prints one webhook configuration for /validate or /mutate. */
 static void
 manifests_one(const struct manifests *f, int mutate)
 {
 	const char *what = mutate ? "mutate" : "validate";
+	int i;
 
 	printf("---\napiVersion: admissionregistration.k8s.io/v1\n"
 	    "kind: %sWebhookConfiguration\nmetadata:\n  name: %s\n"
@@ -175,9 +319,16 @@ manifests_one(const struct manifests *f, int mutate)
 		    "      path: /%s\n      port: 443\n", f->ns, f->svc, what);
 	if (f->ca_b64 != NULL)
 		printf("    caBundle: %s\n", f->ca_b64);
+	/* CONTRACT rule 25: never our own namespace, nor kube-system. */
 	printf("  namespaceSelector:\n    matchExpressions:\n"
 	    "    - key: kubernetes.io/metadata.name\n      operator: NotIn\n"
-	    "      values: [\"kube-system\", \"%s\"]\n", f->ns);
+	    "      values: [\"kube-system\", \"%s\"", f->ns);
+	for (i = 0; i < f->nexclude; i++)
+		printf(", \"%s\"", f->exclude[i]);
+	printf("]\n  objectSelector:\n    matchExpressions:\n"
+	    "    - key: app.kubernetes.io/name\n      operator: NotIn\n"
+	    "      values: [\"tinyhook\"]\n");
+	manifests_conditions(f);
 	manifests_rules(mutate);
 }
 
@@ -193,33 +344,34 @@ manifests_has(int mutate)
 	return 0;
 }
 
-/* True when s is safe inside our YAML unquoted (no quoting games). */
+/* True when some rule of the policy denies (else failing open is safe). */
 static int
-manifests_yaml_ok(const char *s)
+manifests_denies(void)
 {
-	for (; *s != '\0'; s++)
-		if (strchr("\"\\\n\r:#{}[],&*!|>'%@`", *s) != NULL && *s != ':')
-			return 0;
-	return 1;
+	size_t i;
+
+	for (i = 0; i < policy_nrules; i++)
+		if (policy_rules[i].action == DENY)
+			return 1;
+	return 0;
 }
 
 /* See review.h: prints the webhook configurations the policy needs. */
 int
 manifests_cli(int argc, char **argv)
 {
-	struct manifests f = { "tinyhook", "tinyhook", NULL, NULL, "Fail",
-	    "tinyhook", MANIFESTS_DEF_TIMEOUT, NULL };
+	struct manifests f = { "tinyhook", "tinyhook", NULL, NULL, NULL,
+	    "tinyhook", MANIFESTS_DEF_TIMEOUT, NULL, { NULL }, 0, { NULL }, 0 };
 	int rc = manifests_flags(&f, argc, argv);
 
 	if (rc > 0) {
 		fputs(manifests_usage, stdout);
 		return 0;
 	}
-	if (rc < 0 || !manifests_yaml_ok(f.ns) || !manifests_yaml_ok(f.svc) ||
-	    !manifests_yaml_ok(f.name) || (f.url && !manifests_yaml_ok(f.url))) {
-		fputs(manifests_usage, stderr);
+	if (rc < 0)
 		return 2;
-	}
+	if (f.fail == NULL)
+		f.fail = manifests_denies() ? "Fail" : "Ignore";
 	if (manifests_ca(&f) < 0)
 		return 2;
 	if (manifests_has(0))

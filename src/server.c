@@ -269,6 +269,15 @@ server_inherit(char *err, size_t errlen)
 }
 
 int
+server_addr_ok(const char *spec)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	return server_parse_addr(spec, &ss, &len) == 0;
+}
+
+int
 server_listen(const struct server_config *cfg, char *err, size_t errlen)
 {
 	int n, fd;

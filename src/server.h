@@ -21,6 +21,9 @@ struct server_config {
 	struct conn_limits	 conn;		/* body size and timeouts */
 };
 
+/* Whether spec is an address --listen takes (numeric host or localhost). */
+int	server_addr_ok(const char *spec);
+
 /*
  * Binds and listens on cfg->listen and cfg->probe_listen, or takes the
  * listening sockets systemd passed (socket activation: LISTEN_PID,
