@@ -397,7 +397,7 @@ no_added_capabilities_each(struct rule_ctx *rc, const struct rule *r, int c,
 	(void)list;
 	(void)index;
 	for (cap = json_first(d, add); json_type(d, add) == JSON_ARRAY &&
-	    cap != JSON_NONE; cap = json_next(d, cap)) {
+	    cap != JSON_NONE && !rules_spent(rc, r); cap = json_next(d, cap)) {
 		if (rules_in_list(d, cap, ok))
 			continue;
 		buf_init(&m, mem, sizeof(mem));

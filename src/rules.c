@@ -247,7 +247,7 @@ rules_report_buf(struct rule_ctx *rc, const struct rule *r, struct buf *m)
  * thousands of violations cost no more messages than fit (the verdict
  * stands: one violation denies).
  */
-static int
+int
 rules_spent(const struct rule_ctx *rc, const struct rule *r)
 {
 	return (r->action == DENY && rc->deny_cut) ||

@@ -223,6 +223,9 @@ extern const struct rule_kind rk_require_label, rk_allowed_registries,
 void	rules_run(struct rule_ctx *rc, const struct rule *rules, size_t n, int mutate);
 void	rules_report(struct rule_ctx *rc, const struct rule *r, const char *msg, size_t n);
 void	rules_report_buf(struct rule_ctx *rc, const struct rule *r, struct buf *m);
+/* Whether r can report nothing more (denial cut, warning budget spent): a
+ * kind's own loop stops there, as the engine's container loop does. */
+int	rules_spent(const struct rule_ctx *rc, const struct rule *r);
 void	rules_each_container(struct rule_ctx *rc, const struct rule *r,
 	    unsigned lists, rules_container_fn *fn);
 int	rules_labels(struct rule_ctx *rc);
