@@ -180,7 +180,7 @@ manifests_flags(struct manifests *f, int argc, char **argv)
 	const char *v;
 	int i;
 
-	for (i = 1; i < argc; i++) {
+	for (i = 1; i < argc; i += 2) {	/* every flag takes one value */
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 			return 1;
 		if (strncmp(argv[i], "--", 2) != 0)
@@ -188,7 +188,6 @@ manifests_flags(struct manifests *f, int argc, char **argv)
 		if ((v = manifests_value(argc, argv, i)) == NULL ||
 		    manifests_flag(f, argv[i], v) < 0)
 			return -1;
-		i++;
 	}
 	return 0;
 }
