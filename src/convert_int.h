@@ -10,8 +10,8 @@
  *
  * The records below (cv_*) are one object being converted. Functions here
  * fail the object through ce_fail() instead of returning errors: the first
- * reason is kept in o->why, and every later call on a failed object does
- * nothing, so a run of rules needs no check after each one.
+ * reason is kept in o->why, and a failed object takes no more edits
+ * (ce_add() refuses them), so a run of rules needs no check after each one.
  */
 #ifndef TINYHOOK_CONVERT_INT_H
 #define TINYHOOK_CONVERT_INT_H
