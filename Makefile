@@ -92,7 +92,8 @@ HDRS	:= $(wildcard src/*.h) jsmn.h $(POLICY) $(wildcard policies/*.h) \
 # on the request path's parsers, where -O2 is measurably faster.
 HOT	:= $(B)/src/json.o $(B)/src/http.o $(B)/src/rules.o $(B)/src/rulekinds.o \
 	   $(B)/src/imageref.o $(B)/src/review.o \
-	   $(B)/src/patch.o $(B)/src/convert.o
+	   $(B)/src/patch.o $(B)/src/convert.o $(B)/src/convert_edit.o \
+	   $(B)/src/convert_write.o
 $(HOT): OPT := -O2
 
 all: $(OUT)

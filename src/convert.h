@@ -120,7 +120,7 @@ extern const int policy_nconversions;
 #define CONVERT_NAME_MAX	320	/* apiVersion: DNS subdomain + "/" + version */
 #define CONVERT_MSG_MAX		768	/* a Failure message (object, kind, name, why) */
 #define CONVERT_SCRATCH		2048	/* JSON text set by custom functions, per object */
-#define CONVERT_JSON_DEPTH	64	/* nesting of a value restored from an annotation */
+#define CONVERT_JSON_DEPTH	64	/* nesting of a value restored from an annotation (json_valid_value) */
 
 /*
  * d: the parsed request body (already valid JSON); writes the whole
@@ -156,6 +156,5 @@ void	convert_preserve(struct convert_obj *o, const char *path,
 	    const char *annotation);
 void	convert_restore(struct convert_obj *o, const char *annotation,
 	    const char *path, const char *def);
-int	convert_json_valid(const char *s, size_t n);
 
 #endif

@@ -84,6 +84,18 @@ int	json_parse_at(struct json *d, struct json_store *st, const char *s,
 	    size_t len, size_t *at);
 const char *json_strerror(int err);
 
+/*
+ * True when s[0, n) is exactly one JSON value of any type (whitespace
+ * around allowed), nested at most max_depth containers deep: RFC 8259
+ * grammar, strings without raw control bytes and in valid UTF-8. Besides
+ * json_parse() because it checks a short text where no token store is at
+ * hand (conversion defaults, and annotation text unescaped straight into
+ * the response buffer): it allocates nothing, builds no tokens and takes
+ * a value that is not an object. \uXXXX escapes are checked for hex digits
+ * only (a lone surrogate passes, as Go's decoder takes it).
+ */
+int	json_valid_value(const char *s, size_t n, int max_depth);
+
 /* Reading. */
 enum json_type	json_type(const struct json *d, int v);
 int	json_get(struct json *d, int obj, const char *key);

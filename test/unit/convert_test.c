@@ -288,7 +288,7 @@ parses(const char *s, size_t n)
 	static struct json_store st;
 	struct json d;
 
-	return json_parse(&d, &st, s, n) == JSON_OK && convert_json_valid(s, n);
+	return json_parse(&d, &st, s, n) == JSON_OK && json_valid_value(s, n, CONVERT_JSON_DEPTH);
 }
 
 static void
@@ -400,11 +400,11 @@ run_json_valid(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
-		check(convert_json_valid(v[i].s, strlen(v[i].s)) == v[i].ok, "json valid", v[i].s);
+		check(json_valid_value(v[i].s, strlen(v[i].s), CONVERT_JSON_DEPTH) == v[i].ok, "json valid", v[i].s);
 	memset(deep, '[', CONVERT_JSON_DEPTH + 1);
 	memset(deep + CONVERT_JSON_DEPTH + 1, ']', CONVERT_JSON_DEPTH + 1);
-	check(!convert_json_valid(deep, 2 * CONVERT_JSON_DEPTH + 2), "json too deep", "");
-	check(convert_json_valid(deep + 1, 2 * CONVERT_JSON_DEPTH), "json at max depth", "");
+	check(!json_valid_value(deep, 2 * CONVERT_JSON_DEPTH + 2, CONVERT_JSON_DEPTH), "json too deep", "");
+	check(json_valid_value(deep + 1, 2 * CONVERT_JSON_DEPTH, CONVERT_JSON_DEPTH), "json at max depth", "");
 }
 
 /* A response that does not fit is a 500, never a cut document. */

@@ -1,0 +1,109 @@
+/*
+ * convert_int.h: what the three files of the conversion engine share, and
+ * nothing outside them includes (the public interface is convert.h).
+ *
+ *	convert.c	ConversionReview decode and encode, finding the versions,
+ *			applying the table rules: drives one object at a time
+ *	convert_edit.c	paths and the edit list of one object (ce_*), and the
+ *			functions custom conversions call (convert_*)
+ *	convert_write.c	writing an object under its edits (cw_*)
+ *
+ * The records below (cv_*) are one object being converted. Functions here
+ * fail the object through ce_fail() instead of returning errors: the first
+ * reason is kept in o->why, and a failed object takes no more edits
+ * (ce_add() refuses them), so a run of rules needs no check after each one.
+ */
+#ifndef TINYHOOK_CONVERT_INT_H
+#define TINYHOOK_CONVERT_INT_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "convert.h"
+
+typedef uint64_t cv_mask;
+_Static_assert(CONVERT_MAX_EDITS <= 64, "edit masks are uint64_t");
+
+#define CV_BIT(i)	((cv_mask)1 << (i))
+
+/* One member name of a path: not NUL-terminated, never escaped. */
+struct cv_seg {
+	const char	*s;
+	size_t		 n;
+};
+
+struct cv_path {
+	struct cv_seg	seg[CONVERT_MAX_SEGS];
+	int		n;
+};
+
+enum cv_vtype {
+	CV_ABSENT,
+	CV_TOK,		/* token tok of the request, copied raw */
+	CV_TEXT,	/* JSON text s[0, n) */
+	CV_ANNOT,	/* string token tok whose content is JSON text */
+	NUM_CV_VTYPES
+};
+
+struct cv_val {
+	enum cv_vtype	 type;
+	int		 tok;
+	const char	*s;
+	size_t		 n;
+	int		 as_string;	/* written as a JSON string of its text */
+	int		 key;		/* key token when read from an input member */
+};
+
+struct cv_edit {
+	struct cv_path	path;
+	int		del;
+	int		dead;		/* replaced by a newer edit at or above */
+	int		at;		/* key token whose place a new member takes */
+	struct cv_val	v;
+};
+
+struct convert_obj {
+	struct json	*d;
+	int		 obj;		/* the object's token */
+	struct cv_edit	 e[CONVERT_MAX_EDITS];
+	int		 ne;
+	int		 internal;	/* the engine's own apiVersion edit */
+	const char	*why;		/* first error; the object fails */
+	size_t		 nscratch;
+	char		 scratch[CONVERT_SCRATCH];
+};
+
+/* Records why the object fails; the first reason is the one reported. */
+static inline void
+ce_fail(struct convert_obj *o, const char *why)
+{
+	if (o->why == NULL)
+		o->why = why;
+}
+
+/* True when two path members are the same name. */
+static inline int
+ce_seg_eq(const struct cv_seg *a, const struct cv_seg *b)
+{
+	return a->n == b->n && memcmp(a->s, b->s, a->n) == 0;
+}
+
+/* convert_edit.c: paths and edits (contracts there). */
+int	ce_split(struct cv_path *p, const char *dotted, const char *leaf);
+int	ce_path(struct convert_obj *o, struct cv_path *p, const char *dotted,
+	    const char *leaf);
+void	ce_set(struct convert_obj *o, const struct cv_path *p, struct cv_val v,
+	    int at);
+void	ce_move(struct convert_obj *o, const struct cv_path *from,
+	    const struct cv_path *to);
+void	ce_default(struct convert_obj *o, const struct cv_path *p,
+	    const char *def);
+void	ce_preserve(struct convert_obj *o, const struct cv_path *p,
+	    const char *key);
+void	ce_restore(struct convert_obj *o, const char *key,
+	    const struct cv_path *p, const char *def);
+
+/* convert_write.c: writes the converted object into out. */
+void	cw_put(struct convert_obj *o, struct buf *out);
+
+#endif
