@@ -250,6 +250,25 @@ test_ticks(void)
 	atomic_store(&draining, 0);
 }
 
+/* An error answer carries its JSON reason (gcc once read b.len too early). */
+static void
+test_error_body(void)
+{
+	static const char req[] = "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n";
+	static const char body[] = "{\"error\":\"not found\"}";
+	const char *p;
+	struct conn c;
+	size_t n;
+
+	conn_init(&c, &env, "test", 0);
+	conn_input(&c, req, LEN(req), 0);
+	p = conn_output(&c, &n);
+	check(p != NULL && n > LEN(body) && memcmp(p + n - LEN(body), body, LEN(body)) == 0 &&
+	    memmem(p, n, "Content-Length: 21\r\n", 20) != NULL,
+	    "404: the body is the JSON reason, and Content-Length says so", p ? p : "");
+	conn_release(&c);
+}
+
 /* Body size boundary: exactly max_body is served, one more is 413. */
 static void
 test_boundaries(void)
@@ -311,6 +330,7 @@ main(void)
 	test_continue();
 	test_ticks();
 	test_boundaries();
+	test_error_body();
 	test_budget();
 	pool_trim(&pool);
 	review_ctx_free(env.review);
