@@ -100,8 +100,8 @@ conn_error(struct conn *c, int status, const char *msg, const char *extra)
 	}
 	buf_init(&b, c->out.p + CONN_HEAD_RESERVE, CONN_ERROR_BODY);
 	memset(&v, 0, sizeof(v));
-	conn_respond(c, verdict_fail(&b, &v, status, msg), "application/json", b.len,
-	    extra, &v);
+	status = verdict_fail(&b, &v, status, msg);	/* before b.len is read */
+	conn_respond(c, status, "application/json", b.len, extra, &v);
 }
 
 /*
