@@ -28,11 +28,6 @@
 #include "server.h"
 #include "tls.h"
 
-#define CERT_CHECK_MS		1000	/* how often the cert files are stat'ed */
-#define DRAIN_QUIET_MS		1000	/* no connection for this long ends the drain */
-#define DRAIN_FINAL_MS		2000	/* accepting stops this long before the deadline */
-#define PATH_BYTES		4096
-
 static const char usage_head[] =
 "usage: tinyhook [flags]            serve admission and conversion webhooks over TLS\n"
 "       tinyhook review [PATH|-]... review manifests offline with this policy (a CI gate)\n"

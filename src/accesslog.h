@@ -9,9 +9,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "limit.h"
 #include "verdict.h"
-
-#define ACCESSLOG_LINE_MAX	1024	/* a longer line is dropped, never cut */
 
 struct accesslog_entry {
 	const char		*remote;	/* "ip:port" */

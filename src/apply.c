@@ -13,9 +13,8 @@
 #include <string.h>
 
 #include "json.h"
+#include "limit.h"
 #include "offline.h"
-
-#define APPLY_KEY_MAX	1024	/* one JSON Pointer token, unescaped */
 
 /* See offline.h. */
 int

@@ -11,9 +11,8 @@
 
 #include "auth.h"
 #include "certinfo.h"
+#include "limit.h"
 #include "tls.h"
-
-#define AUTH_DESC_BYTES		512	/* the anchors' subjects, for the log */
 
 /* The anchors of one load of --client-ca. */
 struct auth_trust {

@@ -23,27 +23,7 @@
 
 #include <stddef.h>
 #include <bearssl.h>
-
-/* CA certificates in --client-ca: old and new during a rotation, and room. */
-#define AUTH_MAX_ANCHORS	16
-#define AUTH_MAX_CNS		16	/* --client-cn values */
-/*
- * A subject DN of a CA kept as a trust anchor. X.509 puts no bound on it;
- * real ones are under 300 bytes, and BearSSL sends them all in the
- * CertificateRequest, so a larger one is a mistake worth refusing.
- */
-#define AUTH_MAX_DN_BYTES	1024
-/*
- * The CN compared with --client-cn: RFC 5280's ub-common-name is 64
- * characters, up to 4 bytes each in UTF-8. A longer CN never matches.
- */
-#define AUTH_CN_BYTES		257
-/*
- * The client's leaf certificate kept for the refusal log (subject,
- * validity). An apiserver client certificate is under 1.5 KiB (RSA-4096:
- * about 1.4 KiB); a larger leaf is still validated, only not described.
- */
-#define AUTH_LEAF_BYTES		4096
+#include "limit.h"
 
 /*
  * Loads the anchors of ca_path and keeps the accepted CNs (ncns of them,

@@ -13,9 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-
-#define CERTINFO_WARN_DAYS	14	/* the PrometheusRule alerts at 14 days too */
-#define CERTINFO_TEXT		256	/* subject and SAN text kept for the log */
+#include "limit.h"
 
 enum certinfo_problem {
 	CERT_EXPIRED = 1 << 0,

@@ -13,14 +13,11 @@
 #include "clock.h"
 #include "conn.h"
 #include "json.h"
+#include "limit.h"
 #include "log.h"
 #include "metrics.h"
 
 #define CONN_RETRY_AFTER	"Retry-After: 1\r\n"	/* on a 503: the budget frees in ms */
-#define CONN_ERROR_BODY		256	/* {"error":"..."} */
-/* Raw chunked bytes beyond the decoded body: one TLS record's plaintext
- * (RFC 5246 section 6.2.1), what the transport hands over at once. */
-#define CONN_INPUT_SLACK	16384
 
 static const char conn_continue_line[] = "HTTP/1.1 100 Continue\r\n\r\n";
 

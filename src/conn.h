@@ -27,17 +27,9 @@
 #include <stdint.h>
 #include "buf.h"
 #include "http.h"
+#include "limit.h"
 #include "pool.h"
 #include "route.h"
-
-#define CONN_HEAD_RESERVE	512	/* response head is written before the body */
-#define CONN_IN_MIN		(8 * 1024)	/* first request buffer */
-/*
- * While draining, an idle keep-alive connection is closed only after this
- * long without a request: closing it at once races a client that is
- * reusing it right now, and the apiserver does not retry (CONTRACT rule 5).
- */
-#define CONN_DRAIN_IDLE_MS	1000
 
 /* What a worker's connections share; set up once per worker. */
 struct conn_limits {

@@ -30,13 +30,11 @@
 #include <sys/stat.h>
 
 #include "json.h"
+#include "limit.h"
 #include "offline.h"
 #include "review.h"
 #include "version.h"
 #include "yml.h"
-
-#define GATE_STR_MAX	1024	/* kind, name, namespace, result, a key */
-#define GATE_MAX_FILES	4096	/* test files in one directory */
 
 static const char gate_usage[] =
     "usage: tinyhook test PATH...\n"

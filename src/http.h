@@ -15,26 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "buf.h"
-
-/* Whole head incl. request line and leading empty lines; beyond it -> 431. */
-#define HTTP_MAX_HEADER_BYTES	(16 * 1024)
-/* Header field lines per request; one more -> 431. */
-#define HTTP_MAX_HEADERS	64
-/*
- * Empty lines skipped before a request line (RFC 9112 2.2 asks for at least
- * one); one more is 400. The server parses a head again as its lines come
- * in, so a head of thousands of empty lines would cost their square.
- */
-#define HTTP_MAX_EMPTY_LINES	4
-/* Largest Content-Length accepted (2^53, what JSON numbers and most peers
- * handle exactly); larger -> 400. The server applies its own body limit. */
-#define HTTP_MAX_CONTENT_LENGTH	((uint64_t)1 << 53)
-/* Hex digits in a chunk-size, leading zeros included (2^64 - 1 fits). */
-#define HTTP_MAX_CHUNK_DIGITS	16
-/* Bytes of one chunk extension (";name=value..."); we ignore them. */
-#define HTTP_MAX_CHUNK_EXT	1024
-/* Bytes of all trailer lines of a chunked body together. */
-#define HTTP_MAX_TRAILER_BYTES	(16 * 1024)
+#include "limit.h"
 
 #define HTTP_INCOMPLETE		(-1)	/* need more bytes */
 

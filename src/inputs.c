@@ -17,10 +17,9 @@
 #include <sys/stat.h>
 
 #include "inputs.h"
+#include "limit.h"
 #include "ostr.h"
 #include "yml.h"
-
-#define INPUTS_SNIFF	4096	/* bytes looked at to tell JSON from YAML */
 
 struct inputs_file {
 	FILE			*fp;

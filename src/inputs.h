@@ -20,11 +20,7 @@
 
 #include <stddef.h>
 #include "inputs_sink.h"
-
-/* Defaults of the limits; flags raise them. */
-#define INPUTS_MAX_FILE		(1ull << 30)	/* bytes read from one input: a runaway pipe ends */
-#define INPUTS_CHUNK		(1u << 20)	/* read size */
-#define INPUTS_MAX_DEPTH	64		/* directory levels walked */
+#include "limit.h"
 
 struct inputs_limits {
 	unsigned long long	 max_file;	/* --max-file-size */

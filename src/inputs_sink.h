@@ -8,8 +8,7 @@
 #define TINYHOOK_INPUTS_SINK_H
 
 #include <stddef.h>
-
-#define INPUTS_MAX_OBJECT	(16u << 20)	/* bytes of one document or List item held at once */
+#include "limit.h"
 
 /* One piece of input as JSON text. */
 struct inputs_piece {

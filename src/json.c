@@ -9,11 +9,9 @@
 
 #include "jsmn.h"
 #include "json.h"
+#include "limit.h"
 
 #define TOK(d)	((const jsmntok_t *)(d)->tok)
-
-/* Frames of the structure check: a container or an object key. */
-#define JSON_CHECK_FRAMES	(2 * JSON_MAX_DEPTH + 2)
 
 struct json_frame {
 	int	tok;

@@ -7,10 +7,9 @@
 #define TINYHOOK_LOG_H
 
 #include "buf.h"
+#include "limit.h"
 
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG, NUM_LOG_LEVELS };
-
-#define LOG_LINE_MAX	2048	/* longer messages are cut, never split */
 
 extern int log_level;		/* messages above it are dropped */
 

@@ -8,20 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "limit.h"
 #include "ostr.h"
 #include "patch.h"
 #include "review.h"
 #include "rules.h"
 #include "offline.h"
 #include "version.h"
-
-#define MANIFESTS_DEF_TIMEOUT	5
-#define MANIFESTS_MAX_TIMEOUT	30	/* CONTRACT rule 24: 1..30 s */
-#define MANIFESTS_MAX_CA	(1u << 20)	/* bytes of a CA bundle file */
-#define MANIFESTS_MAX_EXCLUDE	32	/* --exclude-namespace values */
-#define MANIFESTS_MAX_CONDITIONS 64	/* matchConditions: the API allows 64 */
-#define MANIFESTS_LABEL_MAX	63	/* DNS-1123 label (namespace, service) */
-#define MANIFESTS_NAME_MAX	253	/* DNS-1123 subdomain (object name) */
 
 static const char manifests_usage[] =
     "usage: tinyhook manifests [--namespace NS --service SVC | --url https://HOST[:PORT][/PATH]]\n"

@@ -10,13 +10,13 @@
 #include <string.h>
 
 #include "json.h"
+#include "limit.h"
 #include "offline.h"
 #include "review.h"
 #include "version.h"
 #include "rules.h"
 #include "yml.h"
 
-#define OFFLINE_STR_MAX		1024	/* apiVersion, kind, name, namespace as read */
 #define OFFLINE_UID		"00000000-0000-4000-8000-000000000000"
 
 static const char review_usage[] =

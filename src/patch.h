@@ -18,9 +18,7 @@
 
 #include <stddef.h>
 #include "buf.h"
-
-/* Bytes of ops JSON one review may produce (~400 typical ops); above: 500. */
-#define PATCH_MAX	32768
+#include "limit.h"
 
 struct patch {
 	struct buf	b;

@@ -21,18 +21,7 @@
 #define TINYHOOK_POOL_H
 
 #include <stddef.h>
-
-#define POOL_KEEP		8	/* returned buffers a worker keeps */
-#define POOL_LARGE_BYTES	(1u << 20)	/* a "large" buffer, above this */
-#define POOL_LARGE_SHARE_PCT	75	/* of the budget, for large buffers */
-/*
- * The default budget: half the cgroup memory limit when one is set (the
- * other half for token arrays, TLS state and the rest; see README), else
- * POOL_BUDGET_DEFAULT.
- */
-#define POOL_BUDGET_DEFAULT	(64u << 20)
-#define POOL_BUDGET_MIN		(1u << 20)
-#define POOL_SMALL_EXEMPT	1024	/* an error answer: head + JSON reason */
+#include "limit.h"
 
 enum { POOL_OK = 0, POOL_NOMEM = -1, POOL_BUSY = -2 };
 

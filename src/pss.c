@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "limit.h"
 #include "pss.h"
 #include "rules.h"
 
@@ -34,10 +35,8 @@
  * Containers whose members the checks read (enum pss_field) are looked up
  * in one pass per evaluation rather than once per check: a container object
  * has a dozen members and nearly every check reads one. Containers past
- * PSS_VIEW_MAX are looked up each time: slower, the same answers.
+ * PSS_VIEW_MAX (limit.h) are looked up each time: slower, the same answers.
  */
-#define PSS_VIEW_MAX	64
-
 enum pss_field {
 	PSS_F_SC,
 	PSS_F_NAME,

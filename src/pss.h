@@ -48,18 +48,8 @@
 
 #include "buf.h"
 #include "json.h"
+#include "limit.h"
 #include "rules.h"
-
-/*
- * Limits of one evaluation. Everything lives on the worker's stack (about
- * 16 KB at the deepest check, of musl's 128 KB thread stack); nothing is
- * allocated.
- */
-#define PSS_MSG_MAX	RULES_DENY_MAX	/* a message: no more fits the denial */
-#define PSS_ITEMS_MAX	64		/* names or values one list of a check holds */
-#define PSS_POOL_MAX	2048		/* bytes of those; < 65536 (uint16_t offsets) */
-#define PSS_NAME_MAX	253		/* a container name in an annotation key:
-					 * a DNS label is 63, a subdomain 253 */
 
 enum pss_level {
 	PSS_BASELINE,

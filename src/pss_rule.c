@@ -7,13 +7,11 @@
 #include <string.h>
 
 #include "json.h"
+#include "limit.h"
 #include "pss.h"
 #include "rules.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
-
-/* Room for a PodSpec path turned into its metadata path ("spec.template.metadata"). */
-#define PSS_PATH_MAX	96
 
 /* PodSecurity's seccomp annotations, still compared on pod updates. */
 #define PSS_SECCOMP_POD		"seccomp.security.alpha.kubernetes.io/pod"

@@ -17,9 +17,8 @@
 
 #include <stdint.h>
 #include "conn.h"
+#include "limit.h"
 #include "tls.h"
-
-#define PUMP_LINGER_MS	2000	/* wait for the peer's close after ours */
 
 enum pump_state {
 	PUMP_HANDSHAKE,		/* TLS handshake in progress */

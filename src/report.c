@@ -13,13 +13,11 @@
 #include <string.h>
 
 #include "json.h"
+#include "limit.h"
 #include "report.h"
 #include "review.h"
 #include "rules.h"
 #include "version.h"
-
-/* One warning unescaped: the whole warnings budget, 4 bytes a character at most. */
-#define REPORT_WARN_MAX	(RULES_WARN_CHARS * 4 + 1)
 
 static const char *const report_names[NUM_VERDICTS] = {
 	[V_PASS] = "PASS", [V_WARN] = "WARN", [V_DENY] = "DENY",

@@ -9,21 +9,11 @@
 #include <string.h>
 
 #include "json.h"
+#include "limit.h"
 #include "patch.h"
 #include "review.h"
 #include "convert.h"
 #include "rules.h"
-
-/* Envelope of the response without the variable parts (uid, messages). */
-#define REVIEW_OUT_FIXED	1024
-/*
- * The apiserver's uids are 36-character UUIDs; a longer one is refused. The
- * answer echoes the raw token: at most 12 bytes a character (a surrogate
- * pair written as two \u escapes).
- */
-#define REVIEW_UID_RUNES	128
-#define REVIEW_UID_RUNES_TEXT	"128"
-#define REVIEW_UID_MAX		(REVIEW_UID_RUNES * 12)
 
 static const char review_api[] = "admission.k8s.io/v1";
 static const char review_kind[] = "AdmissionReview";

@@ -5,11 +5,9 @@
 
 #include "http.h"
 #include "json.h"
+#include "limit.h"
 #include "review.h"
 #include "route.h"
-
-#define ROUTE_SMALL_OUT		64		/* {"status":"draining"} */
-#define ROUTE_METRICS_OUT	(64 * 1024)	/* the exposition is ~10 KiB */
 
 static size_t
 route_review_cap(int arg, size_t body_len)

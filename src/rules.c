@@ -7,11 +7,9 @@
 #include <string.h>
 
 #include "json.h"
+#include "limit.h"
 #include "patch.h"
 #include "rules.h"
-
-/* Room kept in the denial buffer for the "; ..." that marks a cut. */
-#define RULES_DENY_SLACK	8
 
 /* The container lists of a PodSpec, in the order rules visit them. */
 static const struct {

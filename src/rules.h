@@ -39,17 +39,8 @@
 #include "buf.h"
 #include "json.h"
 #include "kinds.h"
+#include "limit.h"
 #include "patch.h"
-
-/* Limits of one review's outputs; every one is checked, none truncates JSON. */
-#define RULES_DENY_MAX		3072	/* escaped bytes of the joined denial message */
-#define RULES_WARN_CHARS	4096	/* CONTRACT rule 17: characters of all warnings */
-#define RULES_WARN_MAX		(RULES_WARN_CHARS * 6 + 256)	/* escaped bytes */
-#define RULES_AUDIT_MAX		4096	/* bytes of the auditAnnotations members */
-#define RULES_AUDIT_KEY		63	/* CONTRACT rule 18 */
-#define RULES_MSG_MAX		512	/* one rule's message */
-#define RULES_STR_MAX		1024	/* an unescaped image reference or label */
-#define RULES_SUBRES_MAX	64
 
 enum rule_action {
 	DENY,		/* validate: allowed:false with the rule's message */

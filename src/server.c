@@ -27,6 +27,7 @@
 #include <arpa/inet.h>
 
 #include "clock.h"
+#include "limit.h"
 #include "log.h"
 #include "metrics.h"
 #include "pool.h"
@@ -35,13 +36,6 @@
 #include "server.h"
 #include "tls.h"
 
-#define SERVER_MAX_WORKERS	64
-#define SERVER_EVENTS		64	/* epoll events taken per wait */
-#define SERVER_TICK_MS		100	/* timeout sweep and drain check period */
-#define SERVER_BACKLOG		1024
-#define ACCEPT_PAUSE_MS		100	/* out of descriptors: stop accepting this long */
-#define SERVER_SPARE_FDS	64	/* descriptors besides connections (logs, certs) */
-#define SERVER_MAX_LISTENERS	2	/* the webhook port and --probe-listen */
 #define SD_LISTEN_FDS_START	3	/* systemd's first passed descriptor (sd_listen_fds(3)) */
 
 /*

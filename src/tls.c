@@ -16,10 +16,10 @@
 
 #include "auth.h"
 #include "certinfo.h"
+#include "limit.h"
 #include "log.h"
 #include "tls.h"
 
-#define TLS_MAX_KEY_BYTES	2048	/* raw key material: RSA-4096 CRT needs ~1.3 KiB */
 #define TLS_DAYS_TO_1970	719528u	/* BearSSL counts days from 1 January 0 AD */
 
 struct tls_creds {

@@ -21,18 +21,7 @@
 #include <sys/types.h>
 #include <time.h>
 #include <bearssl.h>
-
-#define TLS_MAX_FILE_BYTES	(256 * 1024)	/* a PEM file larger than this is refused */
-#define TLS_MAX_CHAIN		8		/* certificates in one chain */
-#define TLS_SESSION_CACHE_BYTES	(128 * 1024)	/* ~1300 resumable sessions */
-/*
- * Record buffers. Input must hold a full 16 KiB record (clients do not
- * negotiate smaller ones); output can be smaller, BearSSL then writes
- * smaller records. 4 KiB of payload per record keeps idle memory low and
- * costs nothing measurable for responses of a few hundred bytes.
- */
-#define TLS_IBUF_BYTES		BR_SSL_BUFSIZE_INPUT
-#define TLS_OBUF_BYTES		(4096 + 325)
+#include "limit.h"
 
 struct tls_creds;
 struct auth_conn;

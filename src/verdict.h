@@ -6,13 +6,7 @@
 #ifndef TINYHOOK_VERDICT_H
 #define TINYHOOK_VERDICT_H
 
-/* Sizes of the copied strings; longer values are cut. */
-#define VERDICT_UID		64
-#define VERDICT_KIND		64
-#define VERDICT_NS		64
-#define VERDICT_NAME		254	/* DNS-1123 subdomain: 253 + NUL */
-#define VERDICT_OP		16
-#define VERDICT_ERR		160
+#include "limit.h"
 
 /*
  * Filled as far as decoding got; empty strings for what was not reached.

@@ -20,17 +20,8 @@
 
 #include "inputs_sink.h"
 #include "json.h"
+#include "limit.h"
 #include "ostr.h"
-
-/*
- * The JSON one YAML document (or List item) may become: aliases copy their
- * anchor's text, so a small "billion laughs" document would otherwise
- * expand without bound. Past it the document is an error.
- */
-#define YML_MAX_JSON		INPUTS_MAX_OBJECT
-#define YML_MAX_ANCHOR_BYTES	INPUTS_MAX_OBJECT	/* all anchors' text kept at once */
-#define YML_MAX_ANCHORS		65536			/* anchors in one document */
-#define YML_MAX_DEPTH		JSON_MAX_DEPTH		/* nesting, as for JSON */
 
 /* 1 when this binary reads YAML (libyaml linked in). */
 extern const int yml_built_in;

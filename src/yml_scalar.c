@@ -26,10 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "limit.h"
 #include "yml.h"
 
 #define YML_TAG_PREFIX	"tag:yaml.org,2002:"
-#define YML_NUM_MAX	128	/* a longer plain scalar is never a number here */
 
 enum yml_type { Y_NULL, Y_BOOL, Y_INT, Y_UINT, Y_FLOAT, Y_STR, Y_TIME };
 
