@@ -324,18 +324,6 @@ manifests_one(const struct manifests *f, int mutate)
 	manifests_rules(mutate);
 }
 
-/* True when the policy has rules for the route. */
-static int
-manifests_has(int mutate)
-{
-	size_t i;
-
-	for (i = 0; i < policy_nrules; i++)
-		if ((policy_rules[i].action == MUTATE) == (mutate != 0))
-			return 1;
-	return 0;
-}
-
 /* True when some rule of the policy denies (else failing open is safe). */
 static int
 manifests_denies(void)
@@ -366,9 +354,9 @@ manifests_cli(int argc, char **argv)
 		f.fail = manifests_denies() ? "Fail" : "Ignore";
 	if (manifests_ca(&f) < 0)
 		return 2;
-	if (manifests_has(0))
+	if (rules_serve(policy_rules, policy_nrules, 0))
 		manifests_one(&f, 0);
-	if (manifests_has(1))
+	if (rules_serve(policy_rules, policy_nrules, 1))
 		manifests_one(&f, 1);
 	free(f.ca_b64);
 	return 0;

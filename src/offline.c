@@ -66,18 +66,6 @@ struct offline_obj {
 	int				 in_scope;
 };
 
-/* Whether the policy has rules for the route. */
-static int
-offline_has(int mutate)
-{
-	size_t i;
-
-	for (i = 0; i < policy_nrules; i++)
-		if ((policy_rules[i].action == MUTATE) == (mutate != 0))
-			return 1;
-	return 0;
-}
-
 /* Reports msg at offset off of the piece; the file is bad. Returns -1. */
 static int
 offline_fail(struct offline *o, const struct inputs_piece *p, size_t off, const char *msg)
@@ -578,8 +566,8 @@ offline_open(struct offline *o, const struct offline_opts *opts, struct report *
 	memset(o, 0, sizeof(*o));
 	o->o = opts;
 	o->r = r;
-	o->has_validate = offline_has(0);
-	o->has_mutate = offline_has(1);
+	o->has_validate = rules_serve(policy_rules, policy_nrules, 0);
+	o->has_mutate = rules_serve(policy_rules, policy_nrules, 1);
 	if ((o->ctx = review_ctx_new(opts->lim.max_object)) == NULL) {
 		r->nomem = 1;
 		return -1;

@@ -83,50 +83,64 @@ const struct rule_kind rk_image_prefix = {
 	"image-prefix", NULL, image_prefix_each, RULES_ALL_CONTAINERS, RULE_VALIDATE
 };
 
+/* One image check: the parsed reference and the message being written. */
+struct rules_imgcheck {
+	struct imageref	 im;
+	char		 ref[RULES_STR_MAX];
+	char		 mem[RULES_MSG_MAX];
+	struct buf	 m;
+};
+
 /*
- * Parses the image of container c: a reference we cannot read (not a
- * string, longer than RULES_STR_MAX) is invalid.
+ * Parses the image of container c into k: a reference we cannot read (not
+ * a string, longer than RULES_STR_MAX) is invalid.
  */
 static void
-rules_image(struct imageref *im, char *ref, struct json *d, int c)
+rules_image(struct rules_imgcheck *k, struct json *d, int c)
 {
-	long n = json_str_copy(d, json_get(d, c, "image"), ref, RULES_STR_MAX);
+	long n = json_str_copy(d, json_get(d, c, "image"), k->ref, RULES_STR_MAX);
 
-	imageref_parse(im, ref, n > 0 ? (size_t)n : 0);
+	imageref_parse(&k->im, k->ref, n > 0 ? (size_t)n : 0);
+}
+
+/* Starts k's message `container "name" image "image"` + what. */
+static struct buf *
+rules_image_msg(struct rules_imgcheck *k, struct json *d, int c, const char *what)
+{
+	buf_init(&k->m, k->mem, sizeof(k->mem));
+	rules_msg_image(&k->m, d, c);
+	buf_puts(&k->m, what);
+	return &k->m;
 }
 
 static void
 allowed_registries_each(struct rule_ctx *rc, const struct rule *r, int c,
     const char *list, int index)
 {
-	struct json *d = rc->rq->d;
-	struct imageref im;
-	char ref[RULES_STR_MAX];
-	char name[RULES_STR_MAX + 16], mem[RULES_MSG_MAX];
-	struct buf nb, m;
+	struct rules_imgcheck k;
+	char name[RULES_STR_MAX + 16];
+	struct buf nb, *m;
 	const char *const *e;
 
 	(void)list;
 	(void)index;
-	rules_image(&im, ref, d, c);
+	rules_image(&k, rc->rq->d, c);
 	buf_init(&nb, name, sizeof(name));
-	imageref_name(&im, &nb);
-	for (e = r->arg.list; im.valid && !nb.overflow && e != NULL && *e != NULL; e++)
+	imageref_name(&k.im, &nb);
+	for (e = r->arg.list; k.im.valid && !nb.overflow && e != NULL && *e != NULL; e++)
 		if (imageref_under(nb.p, nb.len, *e))
 			return;
-	buf_init(&m, mem, sizeof(mem));
-	rules_msg_image(&m, d, c);
-	if (!im.valid) {
-		buf_puts(&m, " is not a valid image reference");
+	if (!k.im.valid) {
+		m = rules_image_msg(&k, rc->rq->d, c, " is not a valid image reference");
 	} else {
-		buf_puts(&m, " is not from an allowed registry (");
+		m = rules_image_msg(&k, rc->rq->d, c, " is not from an allowed registry (");
 		for (e = r->arg.list; e != NULL && *e != NULL; e++) {
-			buf_puts(&m, *e);
-			buf_puts(&m, e[1] != NULL ? ", " : "");
+			buf_puts(m, *e);
+			buf_puts(m, e[1] != NULL ? ", " : "");
 		}
-		buf_putc(&m, ')');
+		buf_putc(m, ')');
 	}
-	rules_report_buf(rc, r, &m);
+	rules_report_buf(rc, r, m);
 }
 
 /*
@@ -142,23 +156,18 @@ static void
 image_name_prefix_each(struct rule_ctx *rc, const struct rule *r, int c,
     const char *list, int index)
 {
-	struct json *d = rc->rq->d;
-	struct imageref im;
-	char ref[RULES_STR_MAX];
-	char mem[RULES_MSG_MAX];
-	struct buf m;
-	size_t k = strlen(r->arg.s);
+	struct rules_imgcheck k;
+	size_t n = strlen(r->arg.s);
+	struct buf *m;
 
 	(void)list;
 	(void)index;
-	rules_image(&im, ref, d, c);
-	if (im.valid && im.pathn >= k && memcmp(im.path, r->arg.s, k) == 0)
+	rules_image(&k, rc->rq->d, c);
+	if (k.im.valid && k.im.pathn >= n && memcmp(k.im.path, r->arg.s, n) == 0)
 		return;
-	buf_init(&m, mem, sizeof(mem));
-	rules_msg_image(&m, d, c);
-	buf_puts(&m, " name does not start with ");
-	rules_quote(&m, r->arg.s, k);
-	rules_report_buf(rc, r, &m);
+	m = rules_image_msg(&k, rc->rq->d, c, " name does not start with ");
+	rules_quote(m, r->arg.s, n);
+	rules_report_buf(rc, r, m);
 }
 
 /*
@@ -174,23 +183,17 @@ static void
 no_latest_tag_each(struct rule_ctx *rc, const struct rule *r, int c,
     const char *list, int index)
 {
-	struct json *d = rc->rq->d;
-	struct imageref im;
-	char ref[RULES_STR_MAX];
-	char mem[RULES_MSG_MAX];
-	struct buf m;
+	struct rules_imgcheck k;
 
 	(void)list;
 	(void)index;
-	rules_image(&im, ref, d, c);
-	if (im.valid && (im.digest || (im.tag != NULL &&
-	    !(im.tagn == 6 && memcmp(im.tag, "latest", 6) == 0))))
+	rules_image(&k, rc->rq->d, c);
+	if (k.im.valid && (k.im.digest || (k.im.tag != NULL &&
+	    !(k.im.tagn == 6 && memcmp(k.im.tag, "latest", 6) == 0))))
 		return;
-	buf_init(&m, mem, sizeof(mem));
-	rules_msg_image(&m, d, c);
-	buf_puts(&m, im.valid ? " has no tag or uses :latest; pin a version or digest" :
-	    " is not a valid image reference");
-	rules_report_buf(rc, r, &m);
+	rules_report_buf(rc, r, rules_image_msg(&k, rc->rq->d, c, k.im.valid ?
+	    " has no tag or uses :latest; pin a version or digest" :
+	    " is not a valid image reference"));
 }
 
 /*

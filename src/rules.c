@@ -50,6 +50,18 @@ rules_run(struct rule_ctx *rc, const struct rule *rules, size_t n, int mutate)
 	}
 }
 
+/* Whether the table has a rule served on /mutate (mutate) or /validate. */
+int
+rules_serve(const struct rule *rules, size_t n, int mutate)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((rules[i].action == MUTATE) == (mutate != 0))
+			return 1;
+	return 0;
+}
+
 /*
  * Appends one violation to the denial message (CONTRACT rule 16), joined by
  * "; ". When the message would pass RULES_DENY_MAX it ends in "; ..." once;

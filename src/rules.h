@@ -212,6 +212,7 @@ extern const struct rule_kind rk_require_label, rk_allowed_registries,
 
 /* Engine (rules.c). */
 void	rules_run(struct rule_ctx *rc, const struct rule *rules, size_t n, int mutate);
+int	rules_serve(const struct rule *rules, size_t n, int mutate);
 void	rules_report(struct rule_ctx *rc, const struct rule *r, const char *msg, size_t n);
 void	rules_report_buf(struct rule_ctx *rc, const struct rule *r, struct buf *m);
 /* Whether r can report nothing more (denial cut, warning budget spent): a
