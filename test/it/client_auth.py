@@ -383,7 +383,7 @@ def flag_errors():
         (["--client-ca", os.path.join(SERVE, "tls.key")], 1, "no PEM certificate found"),
         (["--client-ca", CA_FILE] + ["--client-cn=n%d" % i for i in range(17)], 2,
          "at most 16"),
-        (["--probe-listen", "nowhere"], 1, "--probe-listen nowhere"),
+        (["--probe-listen", "nowhere"], 2, "--probe-listen nowhere"),  # a usage error (issue 15)
     ]
     for args, rc, text in cases:
         p = subprocess.run([TINYHOOK, "--listen", "127.0.0.1:%d" % free_port(),
