@@ -18,7 +18,7 @@ verdicts rest on the sizes measured (results.tsv keeps the estimate).
 env: WORST_SIZES (bytes, default "65536 524288 3145728"), WORST_ONLY (names),
      WORST_BUDGET (instructions, default 3e10: about 2-3 minutes of callgrind),
      WORST_OUT (directory for inputs, callgrind files, results.tsv),
-     WORST_DRIVERS (default build/worst), SHARED (for the realistic pod).
+     WORST_DRIVERS (default build/worst); the realistic pod is test/fixtures'.
 """
 import math
 import os
@@ -73,11 +73,11 @@ def status_ok(expect, got):
 
 def realistic(outdir):
     """The captured apiserver /validate and /mutate heads with the 21 KB pod."""
-    shared = os.environ.get("SHARED", os.path.join(os.path.dirname(REPO), "shared"))
-    body_p = os.path.join(shared, "bench", "payloads", "pod-large-create.json")
+    fix = os.path.join(REPO, "test", "fixtures")    # copies of the shared captures
+    body_p = os.path.join(fix, "bench-payloads", "pod-large-create.json")
     rows = []
     for route in ("validate", "mutate"):
-        head_p = os.path.join(shared, "payloads", "apiserver-v1.36", route + ".head.txt")
+        head_p = os.path.join(fix, "apiserver-v1.36", route + ".head.txt")
         if not (os.path.exists(body_p) and os.path.exists(head_p)):
             return rows
         body = open(body_p, "rb").read()
@@ -196,7 +196,7 @@ def main():
               "%s per KiB (status %s)" % (route, nbytes, fmt_i(n), fmt_i(kib), st))
         tsv.write("realistic-%s\t-\t%d\t%d\t%.0f\t%s\n" % (route, nbytes, n, kib, st))
     if ref_kib is None:
-        print("realistic: no $SHARED/bench/payloads/pod-large-create.json: per-KiB target n/a")
+        print("realistic: no test/fixtures/bench-payloads/pod-large-create.json: per-KiB target n/a")
     else:
         print("targets: growth <= %.2fx the input ratio per step; per KiB <= %dx "
               "the cheaper realistic route = %s" % (GROWTH_SLACK, PER_KIB_FACTOR,
