@@ -249,10 +249,44 @@ test_deny_cap(void)
 	free(obj);
 }
 
+/* The kind table matches group and kind (a CRD named Pod is no PodSpec). */
+static void
+test_kinds(void)
+{
+	static const struct {
+		const char	*gvk;
+		const char	*kind;		/* NULL: no workload */
+	} cases[] = {
+		{ "{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Pod\"}", "Pod" },
+		{ "{\"version\":\"v1\",\"kind\":\"Pod\"}", "Pod" },
+		{ "{\"group\":\"example.com\",\"version\":\"v1\",\"kind\":\"Pod\"}", NULL },
+		{ "{\"group\":\"apps\",\"version\":\"v1\",\"kind\":\"Deployment\"}", "Deployment" },
+		{ "{\"group\":\"batch\",\"version\":\"v1\",\"kind\":\"Deployment\"}", NULL },
+		{ "{\"group\":\"batch\",\"version\":\"v1\",\"kind\":\"CronJob\"}", "CronJob" },
+		{ "{\"group\":\"\",\"version\":\"v1\",\"kind\":\"ConfigMap\"}", NULL },
+	};
+	static struct json_store st;
+	const struct kind *k;
+	struct json d;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (json_parse(&d, &st, cases[i].gvk, strlen(cases[i].gvk)) != JSON_OK) {
+			check(0, "kinds fixture", cases[i].gvk);
+			continue;
+		}
+		k = kinds_find(&d, 0, WL_ALL);
+		check(cases[i].kind == NULL ? k == NULL :
+		    k != NULL && strcmp(k->kind, cases[i].kind) == 0, "kinds_find", cases[i].gvk);
+	}
+	json_store_free(&st);
+}
+
 int
 main(void)
 {
 	test_table();
+	test_kinds();
 	test_audit();
 	test_deny_cap();
 	printf("rules_test: %d passed, %d failed\n", passed, failed);
