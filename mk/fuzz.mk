@@ -43,7 +43,7 @@ $(FUZZ_B)/fuzz_json: test/fuzz/fuzz_json.c src/json.c $(FUZZ_HDRS) $(JSMN_H) | b
 
 # tls.c with what it calls: auth.c (client CAs), certinfo.c, log.c (and
 # json.c, whose string writer the log uses).
-FUZZ_PEM_SRCS	:= src/tls.c src/auth.c src/certinfo.c src/log.c src/json.c
+FUZZ_PEM_SRCS	:= src/tls.c src/auth.c src/pemfile.c src/certinfo.c src/log.c src/json.c
 $(FUZZ_B)/fuzz_pem: test/fuzz/fuzz_pem.c $(FUZZ_PEM_SRCS) $(FUZZ_HDRS) $(BEARSSL_HOST) | build/.testdeps
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(BEARSSL_SRC)/inc -o $@ test/fuzz/fuzz_pem.c \

@@ -12,7 +12,7 @@
 #include "auth.h"
 #include "certinfo.h"
 #include "limit.h"
-#include "tls.h"
+#include "pemfile.h"
 
 /* The anchors of one load of --client-ca. */
 struct auth_trust {
@@ -27,7 +27,7 @@ static struct {
 	struct auth_trust	*cur;
 	int			 enabled;
 	char			 path[4096];
-	struct tls_filesig	 seen;		/* last loaded or refused */
+	struct pemfile_sig	 seen;		/* last loaded or refused */
 	const char		*cns[AUTH_MAX_CNS];	/* set once at start */
 	int			 ncns;
 } store = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -162,7 +162,7 @@ auth_anchor(br_x509_trust_anchor *ta, const unsigned char *der, size_t len,
 	return 0;
 }
 
-/* tls_pem_each() callback: one anchor per CERTIFICATE object. */
+/* pemfile_each() callback: one anchor per CERTIFICATE object. */
 struct auth_load {
 	struct auth_trust	*t;
 	char			 why[160];
@@ -200,7 +200,7 @@ auth_trust_load(const char *path, char *err, size_t errlen)
 	size_t len;
 	int n;
 
-	if ((pem = tls_read_file(path, &len, err, errlen)) == NULL)
+	if ((pem = pemfile_read(path, &len, err, errlen)) == NULL)
 		return NULL;
 	if ((l.t = calloc(1, sizeof(*l.t))) == NULL) {
 		free(pem);
@@ -208,7 +208,7 @@ auth_trust_load(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	atomic_init(&l.t->refs, 1);
-	n = tls_pem_each(pem, len, auth_add_cert, &l);
+	n = pemfile_each(pem, len, auth_add_cert, &l);
 	free(pem);
 	if (n < 0 || l.t->n == 0) {
 		snprintf(err, errlen, "%s: %s", path, l.why[0] ? l.why :
@@ -241,12 +241,12 @@ auth_enabled(void)
 int
 auth_check(int force, char *err, size_t errlen)
 {
-	struct tls_filesig now;
+	struct pemfile_sig now;
 	struct auth_trust *t, *old;
 
 	if (!store.enabled)
 		return 0;
-	tls_filesig(store.path, &now);
+	pemfile_sig(store.path, &now);
 	if (!force && memcmp(&now, &store.seen, sizeof(now)) == 0)
 		return 0;
 	store.seen = now;

@@ -37,7 +37,7 @@ static struct {
 	pthread_mutex_t		 lock;	/* guards cur and its reference count */
 	struct tls_creds	*cur;
 	char			 cert_path[4096], key_path[4096];
-	struct tls_filesig	 seen[2];	/* last loaded or refused */
+	struct pemfile_sig	 seen[2];	/* last loaded or refused */
 	atomic_uint		 problems;	/* certinfo.h, of cur */
 } store = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -70,111 +70,7 @@ static const uint16_t tls_suites[] = {
 /* The apiserver offers "h2,http/1.1"; we only ever speak HTTP/1.1. */
 static const char *tls_alpn[] = { "http/1.1" };
 
-/*
- * Reads a whole file of at most TLS_MAX_FILE_BYTES into a malloc'd buffer.
- * Returns it with *len set, or NULL with a reason in err.
- */
-unsigned char *
-tls_read_file(const char *path, size_t *len, char *err, size_t errlen)
-{
-	unsigned char *p;
-	struct stat st;
-	ssize_t n;
-	size_t got = 0;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) < 0 || st.st_size > TLS_MAX_FILE_BYTES ||
-	    (p = malloc((size_t)st.st_size + 1)) == NULL) {
-		snprintf(err, errlen, "%s: unreadable or larger than %d bytes",
-		    path, TLS_MAX_FILE_BYTES);
-		close(fd);
-		return NULL;
-	}
-	while (got < (size_t)st.st_size &&
-	    (n = read(fd, p + got, (size_t)st.st_size - got)) > 0)
-		got += (size_t)n;
-	close(fd);
-	*len = got;
-	return p;
-}
-
 static const br_ssl_session_cache_class tls_cache_class;
-
-/* Callback for the PEM decoder: appends decoded bytes to a bounded buffer. */
-struct tls_der {
-	unsigned char	*p;
-	size_t		 len, cap;
-	int		 overflow;
-};
-
-static void
-tls_der_append(void *ctx, const void *data, size_t len)
-{
-	struct tls_der *d = ctx;
-
-	if (d->overflow || len > d->cap - d->len) {
-		d->overflow = 1;
-		return;
-	}
-	memcpy(d->p + d->len, data, len);
-	d->len += len;
-}
-
-/*
- * Calls fn(arg, name, der, len) for each PEM object in pem[0..len).
- * Returns the number of objects, or -1 on a malformed PEM file.
- */
-int
-tls_pem_each(const unsigned char *pem, size_t len,
-    int (*fn)(void *, const char *, const unsigned char *, size_t), void *arg)
-{
-	br_pem_decoder_context pc;
-	struct tls_der der;
-	unsigned char *buf;
-	char name[128];
-	int n = 0, inobj = 0, eol = 0;
-
-	if ((buf = malloc(len + 1)) == NULL)
-		return -1;
-	br_pem_decoder_init(&pc);
-	while (len > 0 || !eol) {
-		if (len == 0) {
-			/* The END line needs its newline; files may lack one. */
-			pem = (const unsigned char *)"\n";
-			len = 1;
-			eol = 1;
-		}
-		size_t k = br_pem_decoder_push(&pc, pem, len);
-
-		pem += k;
-		len -= k;
-		switch (br_pem_decoder_event(&pc)) {
-		case BR_PEM_BEGIN_OBJ:
-			snprintf(name, sizeof(name), "%s", br_pem_decoder_name(&pc));
-			der = (struct tls_der){ buf, 0, len + 1, 0 };
-			br_pem_decoder_setdest(&pc, tls_der_append, &der);
-			inobj = 1;
-			break;
-		case BR_PEM_END_OBJ:
-			if (!inobj || der.overflow || fn(arg, name, der.p, der.len) < 0)
-				goto fail;
-			inobj = 0;
-			n++;
-			break;
-		case BR_PEM_ERROR:
-			goto fail;
-		}
-	}
-	free(buf);
-	return inobj ? -1 : n;
-fail:
-	free(buf);
-	return -1;
-}
 
 /* Collects "CERTIFICATE" objects into the chain; ignores anything else. */
 static int
@@ -331,12 +227,12 @@ tls_creds_parse(const unsigned char *cert, size_t clen, const char *cert_name,
 		return NULL;
 	}
 	atomic_init(&c->refs, 1);
-	n = tls_pem_each(cert, clen, tls_add_cert, c);
+	n = pemfile_each(cert, clen, tls_add_cert, c);
 	if (n < 0 || c->chain_len == 0) {
 		snprintf(err, errlen, "%s: no PEM certificate found", cert_name);
 		goto fail;
 	}
-	n = tls_pem_each(key, klen, tls_add_key, c);
+	n = pemfile_each(key, klen, tls_add_key, c);
 	if (n < 0 || c->key_type == 0) {
 		snprintf(err, errlen, "%s: no EC or RSA private key found (PEM, PKCS#8 or traditional)",
 		    key_name);
@@ -374,30 +270,15 @@ tls_creds_load(const char *cert_path, const char *key_path, char *err, size_t er
 	unsigned char *cert, *key;
 	size_t clen, klen;
 
-	if ((cert = tls_read_file(cert_path, &clen, err, errlen)) == NULL)
+	if ((cert = pemfile_read(cert_path, &clen, err, errlen)) == NULL)
 		return NULL;
-	if ((key = tls_read_file(key_path, &klen, err, errlen)) != NULL) {
+	if ((key = pemfile_read(key_path, &klen, err, errlen)) != NULL) {
 		c = tls_creds_parse(cert, clen, cert_path, key, klen, key_path, err, errlen);
 		memset(key, 0, klen);
 		free(key);
 	}
 	free(cert);
 	return c;
-}
-
-/* Reads the stat signature of path (following symlinks, as open does). */
-void
-tls_filesig(const char *path, struct tls_filesig *s)
-{
-	struct stat st;
-
-	memset(s, 0, sizeof(*s));
-	if (stat(path, &st) == 0) {
-		s->dev = st.st_dev;
-		s->ino = st.st_ino;
-		s->size = st.st_size;
-		s->mtime = st.st_mtim;
-	}
 }
 
 /* Installs c as the store's current credentials. */
@@ -452,11 +333,11 @@ tls_store_init(const char *cert_path, const char *key_path, char *err, size_t er
 int
 tls_store_check(int force, char *err, size_t errlen)
 {
-	struct tls_filesig now[2];
+	struct pemfile_sig now[2];
 	struct tls_creds *c;
 
-	tls_filesig(store.cert_path, &now[0]);
-	tls_filesig(store.key_path, &now[1]);
+	pemfile_sig(store.cert_path, &now[0]);
+	pemfile_sig(store.key_path, &now[1]);
 	if (!force && memcmp(now, store.seen, sizeof(now)) == 0)
 		return 0;
 	memcpy(store.seen, now, sizeof(now));

@@ -21,6 +21,7 @@
 #include <sys/types.h>
 #include <time.h>
 #include <bearssl.h>
+#include "pemfile.h"
 #include "limit.h"
 
 struct tls_creds;
@@ -97,24 +98,5 @@ void	tls_conn_done(struct tls_conn *c);
  */
 void	tls_cache_flush(void);
 
-/*
- * PEM files, shared with auth.c. tls_read_file() reads a whole file of at
- * most TLS_MAX_FILE_BYTES (malloc'd; NULL with a reason naming the file in
- * err). tls_pem_each() calls fn(arg, name, der, len) for each PEM object
- * and returns their number, or -1 when the PEM is malformed or fn failed.
- * tls_filesig() reads the stat signature that tells a changed file (a
- * missing file reads as zeros).
- */
-struct tls_filesig {
-	dev_t		dev;
-	ino_t		ino;
-	off_t		size;
-	struct timespec	mtime;
-};
-
-unsigned char *tls_read_file(const char *path, size_t *len, char *err, size_t errlen);
-int	tls_pem_each(const unsigned char *pem, size_t len,
-	    int (*fn)(void *, const char *, const unsigned char *, size_t), void *arg);
-void	tls_filesig(const char *path, struct tls_filesig *s);
 
 #endif

@@ -19,7 +19,7 @@ TCC	:= $(shell command -v clang >/dev/null 2>&1 && echo clang || echo gcc)
 TB	:= build/test-$(PNAME)
 SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 TCFLAGS	:= -std=c11 -D_GNU_SOURCE -g -O1 $(SAN) $(WARN) -Isrc -I. -Ibuild/inc -Itest/unit
-IO_SRCS	:= src/tls.c src/auth.c src/server.c src/pump.c
+IO_SRCS	:= src/tls.c src/auth.c src/pemfile.c src/server.c src/pump.c
 LIB_SRCS := $(filter-out $(IO_SRCS),$(wildcard src/*.c))
 UNIT	:= $(patsubst test/unit/%.c,$(TB)/%,$(wildcard test/unit/*_test.c))
 
