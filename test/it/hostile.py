@@ -25,7 +25,7 @@ import time
 import jsonpatch
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from th import ROOT, Server, check, metric, mkcerts, read_response, request, summary  # noqa: E402
+from th import ROOT, Server, check, exchange, metric, mkcerts, read_response, request, summary  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fixtures"))
 from policylib import GVK  # noqa: E402
@@ -164,26 +164,7 @@ def status_of(raw_bytes):
 
 def closed_after(data, timeout=5):
     """Sends data and reads: (bytes, connection closed by the server?)."""
-    s = Ctx.srv.connect(timeout=timeout)
-    out, closed = b"", False
-    try:
-        s.sendall(data)
-        end = time.time() + timeout
-        while time.time() < end:
-            try:
-                chunk = s.recv(65536)
-            except socket.timeout:
-                break
-            except (ssl.SSLError, OSError):
-                closed = True
-                break
-            if not chunk:
-                closed = True
-                break
-            out += chunk
-    finally:
-        s.close()
-    return out, closed
+    return exchange(Ctx.srv, data, timeout)
 
 
 def head(path="/validate", extra=b"", length=None):
