@@ -102,14 +102,15 @@ def write_table(path, header, rows):
 
 
 def log_range(vals):
-    """[lo:hi] in decades around vals, so every bar starts below its top."""
+    """[lo:hi] in decades around vals, lo strictly below the smallest: a bar
+    starts at lo, and one whose value is lo would have no height at all."""
     vals = [v for v in vals if v is not None and v > 0]
     if not vals:
         return "[1:10]"
     lo, hi = 1.0, 1.0
-    while lo > min(vals):
+    while lo >= min(vals):
         lo /= 10
-    while lo * 10 <= min(vals):
+    while lo * 10 < min(vals):
         lo *= 10
     while hi < max(vals):
         hi *= 10
@@ -187,7 +188,7 @@ def latency(outdir, rows):
             if not mine:
                 continue
             rates = sorted({num(r["rate"]) for r in mine} - {None})
-            lines = ["# %s %s\nrate\tp50_ms\tp99_ms\tp999_ms\tachieved_rps" % (s, p)]
+            lines = ["# %s %s\n# rate\tp50_ms\tp99_ms\tp999_ms\tachieved_rps" % (s, p)]
             for rate in rates:
                 at = [r for r in mine if num(r["rate"]) == rate]
                 vals = [median(num(r[col]) for r in at) for col, _, _ in PERCENTILES]

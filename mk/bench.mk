@@ -10,7 +10,8 @@
 SHARED		?= $(abspath ../shared)
 BENCH_POLICY	?= policies/reference.h
 BENCH_B		:= build/$(basename $(notdir $(BENCH_POLICY)))
-BENCH_DEBS	:= wrk hey golang-go python3-flask gunicorn python3-jsonpatch openssl curl valgrind
+BENCH_DEBS	:= wrk hey golang-go python3-flask gunicorn python3-jsonpatch openssl curl valgrind \
+		   gnuplot-nox
 BCC		?= cc
 BCFLAGS		:= -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -Isrc -I. -Ibuild/inc
 BENCH_DRIVERS	:= $(BENCH_B)/bench/callgrind_review $(BENCH_B)/bench/callgrind_jsmn
@@ -20,7 +21,8 @@ BENCH_KNOBS	:= SECS RUNS STARTS PAYLOADS CONCS NEWCONN_PAYLOADS NEWCONN_CONCS PE
 BENCH_ENV	:= SHARED=$(SHARED) $(strip $(foreach v,$(BENCH_KNOBS),\
 		   $(if $(filter-out undefined,$(origin $(v))),$(v)='$($(v))')))
 
-build/.benchdeps: scripts/deps.sh
+# mk/bench.mk is a prerequisite: a package added to BENCH_DEBS gets installed.
+build/.benchdeps: scripts/deps.sh mk/bench.mk
 	@mkdir -p build
 	sh scripts/deps.sh $(BENCH_DEBS)
 	@touch $@

@@ -14,7 +14,7 @@
 # checks that the tests catch planted bugs; `make test` does not run it.
 
 TEST_DEBS := clang python3-jsonpatch python3-yaml python3-cryptography curl openssl file skopeo umoci \
-	     podman qemu-user-static wrk golang-go systemd libclang-rt-dev prometheus
+	     podman qemu-user-static wrk golang-go systemd libclang-rt-dev prometheus gnuplot-nox
 TCC	:= $(shell command -v clang >/dev/null 2>&1 && echo clang || echo gcc)
 TB	:= build/test-$(PNAME)
 SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -23,7 +23,7 @@ IO_SRCS	:= src/tls.c src/auth.c src/pemfile.c src/server.c src/pump.c
 LIB_SRCS := $(filter-out $(IO_SRCS),$(wildcard src/*.c))
 UNIT	:= $(patsubst test/unit/%.c,$(TB)/%,$(wildcard test/unit/*_test.c))
 
-build/.testdeps: scripts/deps.sh test/lib/tools.sh
+build/.testdeps: scripts/deps.sh test/lib/tools.sh test/test.mk
 	@mkdir -p build
 	sh scripts/deps.sh $(DEBS) $(TEST_DEBS)
 	sh test/lib/tools.sh
