@@ -9,12 +9,14 @@ reads the whole answer and at once POSTs again, for --secs seconds or
 --max-reqs answers in all, whichever comes first. One thread drives all
 connections through a selector, so each one keeps a request in flight.
 
-The peak is the server's VmHWM (/proc/PID/status), reset to the current
-VmRSS before the load (writing 5 to /proc/PID/clear_refs, proc(5)), so it
-is the peak of this run, not of what the process did before. Where the
-reset is refused, the figure is the largest VmRSS sampled every
---sample-ms meanwhile (a lower bound: hwm_reset=0 says so). With --tree
-the figures are sums over the process and its descendants (gunicorn).
+The peak is the larger of the server's VmHWM (/proc/PID/status), reset
+to the current VmRSS before the load (writing 5 to /proc/PID/clear_refs,
+proc(5)) so that it is the peak of this run, not of what the process did
+before, and the largest VmRSS sampled every --sample-ms meanwhile (the
+kernel folds a thread's RSS counters into VmHWM lazily, so VmHWM can end
+a little below a sample). Where the reset is refused (hwm_reset=0), the
+figure is the largest sample alone, a lower bound. With --tree the
+figures are sums over the process and its descendants (gunicorn).
 
 Prints
 

@@ -37,6 +37,10 @@ LEFT_W = 200                    # pixels of y axis and legend beside the cluster
 def terminal(width=CHART_W):
     return ("set terminal svg size %d,%d dynamic noenhanced font 'sans,12' background '#ffffff'"
             % (width, CHART_H))
+# Room above the tallest bar for the legend (top right): a factor on a log
+# axis (the top is the next decade above it), a factor on a linear one.
+HEADROOM_LOG = 3
+HEADROOM_LINEAR = 1.3
 GP_WRITE_TIMEOUT = 60   # seconds gnuplot may take for one chart
 
 
@@ -112,26 +116,28 @@ def log_range(vals):
         lo /= 10
     while lo * 10 < min(vals):
         lo *= 10
-    while hi < max(vals):
+    while hi < max(vals) * HEADROOM_LOG:
         hi *= 10
     return "[%g:%g]" % (lo, max(hi, lo * 10))
 
 
-def histogram(outdir, name, title, xlabel, ylabel, servers, rows, log):
-    """A clustered bar chart: one cluster per row label, one bar per server."""
+def histogram(outdir, name, title, xlabel, ylabel, servers, rows, log, also=()):
+    """A clustered bar chart: one cluster per row label, one bar per server;
+    the y range holds every bar and the values of also (a target line)."""
     cdir = os.path.join(outdir, "charts")
     dat = os.path.join(cdir, name + ".dat")
     write_table(dat, ["label"] + servers, rows)
-    allv = [v for _, vals in rows for v in vals]
-    yr = log_range(allv) if log else "[0:*]"
+    allv = [v for _, vals in rows for v in vals] + list(also)
+    top = max([v for v in allv if v is not None] or [1])
+    yr = log_range(allv) if log else "[0:%g]" % (top * HEADROOM_LINEAR)
     plots = ", ".join("%s using %d:xtic(1) title %s lc rgb %s" % (
         quote(dat), i + 2, quote(s), quote(colour(s, servers))) for i, s in enumerate(servers))
     gp = [terminal(max(CHART_W, LEFT_W + CLUSTER_W * len(rows))),
           "set output %s" % quote(os.path.join(outdir, name + ".svg")),
-          "set xtics font 'sans,10'", "set bmargin 4",
+          "set xtics font 'sans,10'", "set bmargin 5.5",
           "set datafile separator tab", "set title %s" % quote(title),
           "set ylabel %s" % quote(ylabel), "set style data histograms",
-          "set xlabel %s" % quote(xlabel),
+          "set xlabel %s offset 0,-1" % quote(xlabel),
           "set style histogram clustered gap 1", "set style fill solid 0.85 border -1",
           "set boxwidth 0.9", "set grid ytics", "set key top right",
           "set xrange [-0.5:%g]" % (len(rows) - 0.5), "set yrange %s" % yr]
@@ -247,7 +253,8 @@ def rss(outdir, busy, srv):
         rows.append(("%s busy keep-alive conns\\npeak, %s" % (conns, payload),
                      [None if v is None else v / 1024 for v in vals]))
     gp = histogram(outdir, "rss", "Resident memory of the server (VmRSS; busy: VmHWM during the load)",
-                   "state of the server", "resident memory, MiB", servers, rows, False)
+                   "state of the server", "resident memory, MiB", servers, rows, False,
+                   also=[RSS_TARGET_MIB])
     gp[-1] += ", %d with lines dt 2 lw 2 lc rgb '#444444' title %s" % (
         RSS_TARGET_MIB, quote("target for tinyhook busy: %d MiB" % RSS_TARGET_MIB))
     return gp
