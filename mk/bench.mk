@@ -33,10 +33,15 @@ $(BENCH_B)/bench/callgrind_%: bench/callgrind_%.c bench/slurp.h $(LIB_SRCS) $(HD
 	$(BCC) $(BCFLAGS) $(DEFS) -o $@ $< $(if $(filter %_review,$@),$(LIB_SRCS))
 endif
 
+# The fixed-rate load generator (bench/rate/rate.c): musl and BearSSL as tinyhook.
+build/bench/rate: bench/rate/rate.c bench/rate/hist.h $(BEARSSL_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) -I$(BEARSSL_SRC)/inc -static -o $@ $< $(BEARSSL_LIB)
+
 bench-drivers: $(JSMN_H)
 	@$(MAKE) -s POLICY=$(BENCH_POLICY) $(BENCH_DRIVERS)
 
-bench-build: build/.benchdeps
+bench-build: build/.benchdeps build/bench/rate
 	@$(MAKE) -s POLICY=$(BENCH_POLICY) $(BENCH_B)/tinyhook $(BENCH_DRIVERS)
 
 bench: bench-build
@@ -54,4 +59,4 @@ build/.benchsmokedeps: scripts/deps.sh
 	sh scripts/deps.sh wrk
 	@touch $@
 
-test: build/.benchsmokedeps bench-drivers
+test: build/.benchsmokedeps bench-drivers build/bench/rate
