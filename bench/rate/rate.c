@@ -11,6 +11,7 @@
  *
  *   RATE rate= conns= secs= sent= done= errors= non200= p50_us= p90_us=
  *        p99_us= p999_us= max_us= achieved_rps= late= closes= reconnects=
+ *        all_done=
  *
  * Pacing (why the figures are honest). The schedule is fixed before the
  * first request: request k is due at t0 + k*P, P = 1/R rounded down to the
@@ -33,7 +34,8 @@
  * fully read (status line, headers, then exactly Content-Length body bytes,
  * or a chunked body to its last chunk); errors = sent - done (connection
  * failures, malformed or unterminated responses, and requests unanswered
- * --timeout seconds after the last was due); non200 = done with a status
+ * --timeout seconds after the last was due); all_done = responses read,
+ * warm-up included (what the server did); non200 = done with a status
  * other than 200. A failed request is not retried (nor does the apiserver
  * retry one). closes = connections the server closed; each is reopened.
  * achieved_rps = the rate of completions: (done - 1) / (time of the last
@@ -130,6 +132,7 @@ static struct {
 	uint64_t k_warm, k_end;	/* first counted request, one past the last */
 	uint64_t due, dispatched;	/* the FIFO: requests [dispatched, due) wait */
 	uint64_t done, non200, late, closes, reconnects;
+	uint64_t all_done;	/* responses read, warm-up included (the server's work) */
 	int64_t first_done, last_done;	/* completion times of counted responses */
 	struct hist h;
 } g;
@@ -356,6 +359,7 @@ resp_done(struct conn *c)
 {
 	int64_t t = now_ns();
 
+	g.all_done++;
 	if (c->counted) {
 		if (g.done++ == 0)
 			g.first_done = t;
@@ -858,12 +862,13 @@ main(int argc, char **argv)
 	span = (double)(g.last_done - g.first_done) / 1e9;
 	printf("RATE rate=%g conns=%ld secs=%g sent=%llu done=%llu errors=%llu non200=%llu "
 	    "p50_us=%llu p90_us=%llu p99_us=%llu p999_us=%llu max_us=%llu achieved_rps=%.1f "
-	    "late=%llu closes=%llu reconnects=%llu\n",
+	    "late=%llu closes=%llu reconnects=%llu all_done=%llu\n",
 	    opt.rate, opt.conns, opt.secs, (unsigned long long)sent, (unsigned long long)g.done,
 	    (unsigned long long)(sent - g.done), (unsigned long long)g.non200,
 	    (unsigned long long)hist_percentile(&g.h, 50), (unsigned long long)hist_percentile(&g.h, 90),
 	    (unsigned long long)hist_percentile(&g.h, 99), (unsigned long long)hist_percentile(&g.h, 99.9),
 	    (unsigned long long)g.h.max, g.done > 1 && span > 0 ? (double)(g.done - 1) / span : 0.0,
-	    (unsigned long long)g.late, (unsigned long long)g.closes, (unsigned long long)g.reconnects);
+	    (unsigned long long)g.late, (unsigned long long)g.closes, (unsigned long long)g.reconnects,
+	    (unsigned long long)g.all_done);
 	return 0;
 }
