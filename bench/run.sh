@@ -339,7 +339,7 @@ done
 # preempts the other, and the latency is the server's plus the generator's
 # own wake-up (tens of us). Runs interleave as above: run, cell, server.
 RATE_TSV=$OUTDIR/rate.tsv
-printf 'server\trun\tpayload\trate\tconns\tsent\tdone\terrors\tp50_us\tp90_us\tp99_us\tp999_us\tmax_us\tachieved_rps\tnon200\tlate\tall_done\tcpu_ticks\thz\n' >"$RATE_TSV"
+printf 'server\trun\tpayload\trate\tconns\tsent\tdone\terrors\tp50_us\tp90_us\tp99_us\tp999_us\tmax_us\tachieved_rps\tnon200\tlate\tall_done\tcpu_ticks\thz\tgen_cpu_pct\n' >"$RATE_TSV"
 if [ ${#rate_cells[@]} -gt 0 ]; then
   declare -A RPID RPORT
   saved_cpus=$SERVER_CPUS; SERVER_CPUS=$RATE_SERVER_CPU
@@ -372,7 +372,7 @@ if [ ${#rate_cells[@]} -gt 0 ]; then
         for k in sent done errors p50_us p90_us p99_us p999_us max_us achieved_rps non200 late all_done; do
           v=$(field "$k" "$res"); row+=("${v:-NaN}")
         done
-        row+=("$((cpu1 - cpu0))" "$HZ")
+        v=$(field gen_cpu_pct "$res"); row+=("$((cpu1 - cpu0))" "$HZ" "${v:-NaN}")
         (IFS=$'\t'; echo "${row[*]}") >>"$RATE_TSV"
         printf '   run %s rate %-5s %-17s %-8s p50 %6s us  p99 %7s us  p99.9 %7s us  %8s req/s  errors %s non200 %s\n' \
           "$r" "$q" "$p" "$s" "$(field p50_us "$res")" "$(field p99_us "$res")" "$(field p999_us "$res")" \

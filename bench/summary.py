@@ -359,6 +359,8 @@ def load_rates(rows):
                 "clean": errs == 0 and non200 == 0,
                 "cpu_us": med(cpu),
                 "conns": runs[0]["conns"],
+                "gen_cpu": max((v for v in (num(r.get("gen_cpu_pct")) for r in runs)
+                                if v is not None), default=None),
             }
     return order, out
 
@@ -366,7 +368,7 @@ def load_rates(rows):
 def print_rates(order, rates, servers, peers):
     runs = max(m["runs"] for c in rates.values() for m in c.values())
     hdr = ["payload", "req/s asked", "conns", "server", "achieved", "p50_ms", "p90_ms", "p99_ms",
-           "p99.9_ms", "max_ms", "late%", "errors", "non200", "cpu_us/req",
+           "p99.9_ms", "max_ms", "late%", "errors", "non200", "cpu_us/req", "gen_cpu%",
            "| th/peer: p50", "p99", "p99.9"]
     rows = []
     for key in order:
@@ -382,7 +384,8 @@ def print_rates(order, rates, servers, peers):
                  s, fmt(m["rps"], 0), fmt(ms(m["p50"]), 3), fmt(ms(m["p90"]), 3),
                  fmt(ms(m["p99"]), 3), fmt(ms(m["p999"]), 3), fmt(ms(m["max"]), 1),
                  fmt(100.0 * m["late"] / m["sent"], 1) if m["sent"] else "NA",
-                 fmt(m["errors"], 0), fmt(m["non200"], 0), fmt(m["cpu_us"], 0)]
+                 fmt(m["errors"], 0), fmt(m["non200"], 0), fmt(m["cpu_us"], 0),
+                 fmt(m["gen_cpu"], 0)]
             if s != TH and th is not None:
                 r += [fx(ratio(th["p50"], m["p50"])), fx(ratio(th["p99"], m["p99"])),
                       fx(ratio(th["p999"], m["p999"]))]
@@ -395,8 +398,9 @@ def print_rates(order, rates, servers, peers):
     print("# bench/rate (open loop): request k due at t0 + k/rate, spread over the keep-alive"
           " conns; latency = response read\n#   - scheduled send time, so queueing behind a"
           " stall counts. achieved = completions/s. late = waited > 1 ms for\n#   a free"
-          " connection. Server and generator pinned to different CPUs. max: the highest of"
-          " the runs.")
+          " connection. Server and generator pinned to different CPUs. max, gen_cpu% (the"
+          "\n#   generator's own CPU, % of one core; near 100 = the generator's limit): the"
+          " highest of the runs.")
 
 
 def load_busy(rows):

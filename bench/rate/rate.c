@@ -11,7 +11,7 @@
  *
  *   RATE rate= conns= secs= sent= done= errors= non200= p50_us= p90_us=
  *        p99_us= p999_us= max_us= achieved_rps= late= closes= reconnects=
- *        all_done=
+ *        all_done= gen_cpu_pct=
  *
  * Pacing (why the figures are honest). The schedule is fixed before the
  * first request: request k is due at t0 + k*P, P = 1/R rounded down to the
@@ -35,7 +35,9 @@
  * or a chunked body to its last chunk); errors = sent - done (connection
  * failures, malformed or unterminated responses, and requests unanswered
  * --timeout seconds after the last was due); all_done = responses read,
- * warm-up included (what the server did); non200 = done with a status
+ * warm-up included (what the server did); gen_cpu_pct = the generator's
+ * own CPU time over the wall time from t0 to the end, in percent of one
+ * core (near 100: the figures are the generator's, not the server's); non200 = done with a status
  * other than 200. A failed request is not retried (nor does the apiserver
  * retry one). closes = connections the server closed; each is reopened.
  * achieved_rps = the rate of completions: (done - 1) / (time of the last
@@ -61,6 +63,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -133,6 +136,7 @@ static struct {
 	uint64_t due, dispatched;	/* the FIFO: requests [dispatched, due) wait */
 	uint64_t done, non200, late, closes, reconnects;
 	uint64_t all_done;	/* responses read, warm-up included (the server's work) */
+	int64_t cpu0, t_end;	/* own CPU time at t0; when the run ended */
 	int64_t first_done, last_done;	/* completion times of counted responses */
 	struct hist h;
 } g;
@@ -677,6 +681,17 @@ arm_timer(void)
 		die("timerfd");
 }
 
+/* cpu_ns: this process's user + system CPU time. */
+static int64_t
+cpu_ns(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ((int64_t)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * NS +
+	    ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000;
+}
+
 static long
 busy_count(void)
 {
@@ -713,6 +728,7 @@ run(void)
 	if (g.k_end - g.k_warm > (uint64_t)opt.max)
 		g.k_end = g.k_warm + (uint64_t)opt.max;
 	arm_timer();
+	g.cpu0 = cpu_ns();
 	deadline = due_ns(g.k_end) + (int64_t)(opt.timeout * NS);
 	while ((t = now_ns()) < deadline) {
 		while (g.due < g.k_end && due_ns(g.due) <= t)
@@ -727,6 +743,7 @@ run(void)
 			break;
 		wait_events(g.tfd >= 0 ? 100 : 10);
 	}
+	g.t_end = now_ns();
 }
 
 /* ---------------------------------------------------------------- set-up, report */
@@ -862,13 +879,14 @@ main(int argc, char **argv)
 	span = (double)(g.last_done - g.first_done) / 1e9;
 	printf("RATE rate=%g conns=%ld secs=%g sent=%llu done=%llu errors=%llu non200=%llu "
 	    "p50_us=%llu p90_us=%llu p99_us=%llu p999_us=%llu max_us=%llu achieved_rps=%.1f "
-	    "late=%llu closes=%llu reconnects=%llu all_done=%llu\n",
+	    "late=%llu closes=%llu reconnects=%llu all_done=%llu gen_cpu_pct=%.1f\n",
 	    opt.rate, opt.conns, opt.secs, (unsigned long long)sent, (unsigned long long)g.done,
 	    (unsigned long long)(sent - g.done), (unsigned long long)g.non200,
 	    (unsigned long long)hist_percentile(&g.h, 50), (unsigned long long)hist_percentile(&g.h, 90),
 	    (unsigned long long)hist_percentile(&g.h, 99), (unsigned long long)hist_percentile(&g.h, 99.9),
 	    (unsigned long long)g.h.max, g.done > 1 && span > 0 ? (double)(g.done - 1) / span : 0.0,
 	    (unsigned long long)g.late, (unsigned long long)g.closes, (unsigned long long)g.reconnects,
-	    (unsigned long long)g.all_done);
+	    (unsigned long long)g.all_done,
+	    g.t_end > g.t0 ? 100.0 * (double)(cpu_ns() - g.cpu0) / (double)(g.t_end - g.t0) : 0.0);
 	return 0;
 }
