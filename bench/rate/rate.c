@@ -86,6 +86,7 @@
 #define NS	1000000000LL
 
 enum cstate { C_DOWN, C_CONNECTING, C_HANDSHAKE, C_IDLE, C_BUSY };
+enum pump { P_OK = 0, P_ERROR = -1, P_CLOSED = -2 };	/* conn_pump's results */
 enum body { B_HEAD, B_LENGTH, B_CHUNK_SIZE, B_CHUNK_DATA, B_CHUNK_CRLF, B_TRAILER };
 
 /* the --insecure x509 wrapper: br_x509_minimal, "not trusted" forgiven */
@@ -322,7 +323,8 @@ conn_dial(struct conn *c)
 }
 
 /*
- * conn_drop: the connection is gone (error, or the server closed it). The
+ * conn_drop: the connection is gone (error, or the server closed it:
+ * closed_by_server, counted in closes). The
  * request in flight, if any, fails (errors = sent - done counts it); the
  * connection is dialled again, at once if it had served, after
  * RATE_RETRY_NS if it never finished a handshake.
@@ -514,9 +516,11 @@ resp_feed(struct conn *c, const unsigned char *p, size_t n)
  * conn_pump: move bytes between socket, engine and request/response until
  * nothing moves (the socket would block). Edge-triggered epoll is safe
  * with it: it stops only on EAGAIN or on an engine that wants neither.
- * Returns -1 when the connection has to be dropped (done by the caller).
+ * Returns P_OK, or why the caller has to drop the connection: P_CLOSED
+ * (the server closed it: EOF, reset, close_notify), P_ERROR (TLS or HTTP
+ * error). A fast server may answer, or close, within one call.
  */
-static int
+static enum pump
 conn_pump(struct conn *c)
 {
 	br_ssl_engine_context *e = &c->cc.eng;
@@ -529,7 +533,7 @@ conn_pump(struct conn *c)
 		int moved = 0;
 
 		if (st & BR_SSL_CLOSED)
-			return -1;
+			return br_ssl_engine_last_error(e) == BR_ERR_OK ? P_CLOSED : P_ERROR;
 		if (c->st == C_HANDSHAKE && (st & BR_SSL_SENDAPP))
 			conn_idle(c);	/* handshake done */
 		if (st & BR_SSL_SENDREC) {
@@ -539,15 +543,15 @@ conn_pump(struct conn *c)
 				br_ssl_engine_sendrec_ack(e, (size_t)n);
 				moved = 1;
 			} else if (n < 0 && errno != EAGAIN) {
-				return -1;
+				return errno == EPIPE || errno == ECONNRESET ? P_CLOSED : P_ERROR;
 			}
 		}
 		if (st & BR_SSL_RECVAPP) {
 			b = br_ssl_engine_recvapp_buf(e, &len);
 			if (resp_feed(c, b, len) < 0)
-				return -1;
+				return P_ERROR;
 			if (c->fd < 0)
-				return 0;	/* "Connection: close" honoured, already redialled later */
+				return P_OK;	/* "Connection: close" honoured, redialled later */
 			br_ssl_engine_recvapp_ack(e, len);
 			moved = 1;
 		}
@@ -568,12 +572,14 @@ conn_pump(struct conn *c)
 			if (n > 0) {
 				br_ssl_engine_recvrec_ack(e, (size_t)n);
 				moved = 1;
-			} else if (n == 0 || errno != EAGAIN) {
-				return -1;
+			} else if (n == 0 || errno == ECONNRESET) {
+				return P_CLOSED;
+			} else if (errno != EAGAIN) {
+				return P_ERROR;
 			}
 		}
 		if (!moved)
-			return 0;
+			return P_OK;
 	}
 }
 
@@ -581,6 +587,8 @@ conn_pump(struct conn *c)
 static void
 conn_event(struct conn *c)
 {
+	enum pump r;
+
 	if (c->st == C_DOWN)
 		return;
 	if (c->st == C_CONNECTING) {
@@ -597,8 +605,9 @@ conn_event(struct conn *c)
 		br_ssl_client_reset(&c->cc, opt.name, 0);
 		c->st = C_HANDSHAKE;
 	}
-	if (conn_pump(c) < 0 && c->fd >= 0)
-		conn_drop(c, c->st == C_IDLE || c->st == C_BUSY);
+	r = conn_pump(c);
+	if (r != P_OK && c->fd >= 0)
+		conn_drop(c, r == P_CLOSED);
 }
 
 static void
@@ -632,8 +641,10 @@ dispatch(int64_t now)
 		resp_start(c);
 		if (c->counted && now - c->due > RATE_LATE_NS)
 			g.late++;
-		if (conn_pump(c) < 0 && c->fd >= 0)
-			conn_drop(c, 0);
+		enum pump r = conn_pump(c);
+
+		if (r != P_OK && c->fd >= 0)
+			conn_drop(c, r == P_CLOSED);
 	}
 }
 
