@@ -9,6 +9,10 @@
 # each run), RSS with IDLE_CONNS idle keep-alive connections (idle_conns.py),
 # RUNS runs per cell with the servers interleaved run by run (so a noisy
 # neighbour hurts every server alike), and the table (summary.py).
+# Then the fixed-rate section: each server started again pinned to one CPU,
+# bench/rate/rate.c pinned to another offering RATES requests/s over
+# RATE_CONNS keep-alive connections, latency from each request's scheduled
+# send time (no coordinated omission; see bench/README.md).
 #
 # env (all optional):
 #   TINYHOOK_BIN=build/reference/tinyhook   the binary under test
@@ -31,7 +35,16 @@
 #   SERVER_CPUS= LOAD_CPUS= optional taskset CPU lists for the servers / wrk and hey
 #                           (e.g. SERVER_CPUS=1 LOAD_CPUS=0: tails then show the server,
 #                           not the load generator preempting it)
-#   OUTDIR=/tmp/bench/results/tinyhook-<time>   logs, results.tsv, server.tsv, table.txt
+#   RATES="500 2000 5000"   fixed-rate cells, requests/s ("" = no fixed-rate section)
+#   RATE_PAYLOADS=pod-large-create   payloads of the fixed-rate cells
+#   RATE_CONNS=8            keep-alive connections the generator spreads the rate over
+#                           (why 8: bench/README.md, "Fixed rate")
+#   RATE_SECS=5 RATE_WARMUP=1   seconds per fixed-rate run, and unrecorded seconds before
+#                           each (at the same rate)
+#   RATE_SERVER_CPU=1 RATE_LOAD_CPU=0   CPUs the server and the generator are pinned to
+#                           in the fixed-rate section ("" = no pinning; default with 2+ CPUs)
+#   RATE_BIN=build/bench/rate   the generator (make build/bench/rate)
+#   OUTDIR=/tmp/bench/results/tinyhook-<time>   logs, results.tsv, server.tsv, rate.tsv, table.txt
 set -uo pipefail
 REPO=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 SHARED=${SHARED:-$(cd "$REPO/.." && pwd)/shared}
@@ -57,16 +70,32 @@ CG_N=${CG_N:-1000}
 PORT_BASE=${PORT_BASE:-29443}
 OUTDIR=${OUTDIR:-/tmp/bench/results/tinyhook-$(date +%Y%m%d-%H%M%S)}
 SERVER_CPUS=${SERVER_CPUS:-} LOAD_CPUS=${LOAD_CPUS:-}
+RATES=${RATES-500 2000 5000}
+RATE_PAYLOADS=${RATE_PAYLOADS-pod-large-create}
+RATE_CONNS=${RATE_CONNS:-8}
+RATE_SECS=${RATE_SECS:-5}
+RATE_WARMUP=${RATE_WARMUP:-1}
+if [ "$(nproc)" -ge 2 ]; then
+  RATE_SERVER_CPU=${RATE_SERVER_CPU-1} RATE_LOAD_CPU=${RATE_LOAD_CPU-0}
+else
+  RATE_SERVER_CPU=${RATE_SERVER_CPU-} RATE_LOAD_CPU=${RATE_LOAD_CPU-}
+fi
+RATE_BIN=${RATE_BIN:-$REPO/build/bench/rate}
 export MAX_REQS
 [ -n "$LOAD_CPUS" ] && export LOAD_CPUS          # load.sh pins hey itself
 
 die() { echo "bench: $*" >&2; exit 1; }
-for v in SECS RUNS STARTS IDLE_CONNS WARMUP MAX_REQS CG_N PORT_BASE; do
+for v in SECS RUNS STARTS IDLE_CONNS WARMUP MAX_REQS CG_N PORT_BASE RATE_CONNS RATE_SECS RATE_WARMUP; do
   [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a number, not '${!v}'"
 done
 [ "$SECS" -ge 1 ] && [ "$RUNS" -ge 1 ] || die "SECS and RUNS must be >= 1"
 for c in $CONCS $NEWCONN_CONCS; do [[ $c =~ ^[0-9]+$ && $c -ge 1 ]] || die "bad concurrency '$c'"; done
-for p in $PAYLOADS $NEWCONN_PAYLOADS $IDLE_PAYLOAD; do
+for r in $RATES; do [[ $r =~ ^[0-9]+$ && $r -ge 1 ]] || die "bad rate '$r'"; done
+[ "$RATE_CONNS" -ge 1 ] && [ "$RATE_SECS" -ge 1 ] || die "RATE_CONNS and RATE_SECS must be >= 1"
+if [ -n "$RATES" ] && [ -n "$RATE_PAYLOADS" ] && [ ! -x "$RATE_BIN" ]; then
+  die "no generator $RATE_BIN (make build/bench/rate), or RATES= to skip the fixed-rate section"
+fi
+for p in $PAYLOADS $NEWCONN_PAYLOADS $IDLE_PAYLOAD $RATE_PAYLOADS; do
   [ -r "$SB/payloads/$p.json" ] || die "no payload $SB/payloads/$p.json"
 done
 [ -x "$TINYHOOK_BIN" ] || die "no binary $TINYHOOK_BIN (make -s POLICY=policies/reference.h build/reference/tinyhook)"
@@ -186,7 +215,10 @@ launch() {
 cells=()
 for p in $PAYLOADS; do for c in $CONCS; do cells+=("keepalive:$p:$c"); done; done
 for p in $NEWCONN_PAYLOADS; do for c in $NEWCONN_CONCS; do cells+=("newconn:$p:$c"); done; done
-est=$(( (${#cells[@]} * RUNS * (SECS + 1) + WARMUP + STARTS + 15) * ${#SERVERS[@]} / 60 + 1 ))
+rate_cells=()
+[ -n "$RATES" ] && for p in $RATE_PAYLOADS; do for q in $RATES; do rate_cells+=("$p:$q"); done; done
+est=$(( (${#cells[@]} * RUNS * (SECS + 1) + ${#rate_cells[@]} * RUNS * (RATE_SECS + RATE_WARMUP + 1) \
+        + WARMUP + STARTS + 15) * ${#SERVERS[@]} / 60 + 1 ))
 {
   echo "date        $(date -u +%FT%TZ)"
   echo "host        $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start"
@@ -196,8 +228,9 @@ est=$(( (${#cells[@]} * RUNS * (SECS + 1) + WARMUP + STARTS + 15) * ${#SERVERS[@
   echo "payloads    $PAYLOADS (admission -> /$ADMISSION_PATH); newconn: $NEWCONN_PAYLOADS"
   echo "idle conns  $IDLE_CONNS after one $IDLE_PAYLOAD request each"
   echo "pinning     servers: ${SERVER_CPUS:-none}, load generator: ${LOAD_CPUS:-none}"
+  echo "fixed rate  RATES='$RATES' RATE_PAYLOADS='$RATE_PAYLOADS' RATE_CONNS=$RATE_CONNS RATE_SECS=$RATE_SECS RATE_WARMUP=$RATE_WARMUP; server on CPU ${RATE_SERVER_CPU:-any}, generator on CPU ${RATE_LOAD_CPU:-any}"
 } >"$OUTDIR/meta.txt"
-echo "bench: ${SERVERS[*]}; ${#cells[@]} cells x $RUNS runs x ${SECS}s; about $est min; results in $OUTDIR" >&2
+echo "bench: ${SERVERS[*]}; ${#cells[@]} cells x $RUNS runs x ${SECS}s, ${#rate_cells[@]} fixed-rate cells; about $est min; results in $OUTDIR" >&2
 
 # ---------------------------------------------------------------- 1. start-up, STARTS times each
 for r in $(seq "$STARTS"); do
@@ -299,7 +332,58 @@ for s in "${SERVERS[@]}"; do
   stop_pid "$pid"
 done
 
-# ---------------------------------------------------------------- 5. image, instructions
+# ---------------------------------------------------------------- 5. fixed rate
+# Each server is started again with taskset on RATE_SERVER_CPU (so Go's
+# GOMAXPROCS, read at start-up, is 1; tinyhook keeps one worker per online
+# CPU, both on that CPU), the generator runs on RATE_LOAD_CPU: neither
+# preempts the other, and the latency is the server's plus the generator's
+# own wake-up (tens of us). Runs interleave as above: run, cell, server.
+RATE_TSV=$OUTDIR/rate.tsv
+printf 'server\trun\tpayload\trate\tconns\tsent\tdone\terrors\tp50_us\tp90_us\tp99_us\tp999_us\tmax_us\tachieved_rps\tnon200\tlate\tall_done\tcpu_ticks\thz\tgen_cpu_pct\n' >"$RATE_TSV"
+if [ ${#rate_cells[@]} -gt 0 ]; then
+  declare -A RPID RPORT
+  saved_cpus=$SERVER_CPUS; SERVER_CPUS=$RATE_SERVER_CPU
+  for s in "${SERVERS[@]}"; do
+    launch "$s" rate && RPID[$s]=$LPID RPORT[$s]=$LPORT
+  done
+  SERVER_CPUS=$saved_cpus
+  rpin=(); [ -n "$RATE_LOAD_CPU" ] && rpin=(taskset -c "$RATE_LOAD_CPU")
+  for r in $(seq "$RUNS"); do
+    for cell in "${rate_cells[@]}"; do
+      IFS=: read -r p q <<<"$cell"
+      case $p in conversion-*) path=/convert;; *) path=/$ADMISSION_PATH;; esac
+      for s in "${SERVERS[@]}"; do
+        pid=${RPID[$s]:-}; [ -n "$pid" ] || continue
+        if ! kill -0 "$pid" 2>/dev/null; then
+          echo "   $s died (see $OUTDIR/$s.log)" >&2; unset "RPID[$s]"; continue
+        fi
+        cpu0=$(cpu_ticks "$pid" "${TREE[$s]}")
+        out=$(timeout -k 5 $((RATE_SECS + RATE_WARMUP + 20)) "${rpin[@]}" "$RATE_BIN" --rate "$q" \
+              --conns "$RATE_CONNS" --secs "$RATE_SECS" --warmup "$RATE_WARMUP" --max "$MAX_REQS" \
+              --timeout 5 --ca "$CERT" --name localhost "127.0.0.1:${RPORT[$s]}" "$path" \
+              "$SB/payloads/$p.json" 2>&1)
+        cpu1=$(cpu_ticks "$pid" "${TREE[$s]}")
+        printf '### %s run %s rate %s %s conns=%s\n%s\n' "$s" "$r" "$q" "$p" "$RATE_CONNS" "$out" \
+          >>"$OUTDIR/$s.rate.txt"
+        res=$(grep '^RATE ' <<<"$out" | tail -1)
+        # no RATE line: the generator failed; the row says NaN and counts as errors
+        [ -n "$res" ] || res="RATE sent=0 done=0 errors=NaN"
+        row=("$s" "$r" "$p" "$q" "$RATE_CONNS")
+        for k in sent done errors p50_us p90_us p99_us p999_us max_us achieved_rps non200 late all_done; do
+          v=$(field "$k" "$res"); row+=("${v:-NaN}")
+        done
+        v=$(field gen_cpu_pct "$res"); row+=("$((cpu1 - cpu0))" "$HZ" "${v:-NaN}")
+        (IFS=$'\t'; echo "${row[*]}") >>"$RATE_TSV"
+        printf '   run %s rate %-5s %-17s %-8s p50 %6s us  p99 %7s us  p99.9 %7s us  %8s req/s  errors %s non200 %s\n' \
+          "$r" "$q" "$p" "$s" "$(field p50_us "$res")" "$(field p99_us "$res")" "$(field p999_us "$res")" \
+          "$(field achieved_rps "$res")" "$(field errors "$res")" "$(field non200 "$res")" >&2
+      done
+    done
+  done
+  for s in "${SERVERS[@]}"; do [ -n "${RPID[$s]:-}" ] && stop_pid "${RPID[$s]}"; done
+fi
+
+# ---------------------------------------------------------------- 6. image, instructions
 # The image of the binary under test, assembled like `make image` does it
 # (scripts/mkimage.sh), into OUTDIR so the tree is not touched.
 if [ -f "$REPO/scripts/mkimage.sh" ]; then
@@ -320,6 +404,6 @@ if [ "$CALLGRIND" = 1 ]; then
     echo "   callgrind: skipped or failed, see $OUTDIR/callgrind.txt" >&2
 fi
 
-# ---------------------------------------------------------------- 6. the table
+# ---------------------------------------------------------------- 7. the table
 "$PY" "$REPO/bench/summary.py" "$OUTDIR" | tee "$OUTDIR/table.txt"
 echo "(results: $OUTDIR)"

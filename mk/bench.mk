@@ -2,6 +2,7 @@
 #   make bench            tinyhook (policies/reference.h) vs the Go and Flask peers, medians
 #                         of RUNS runs per cell; table on stdout, results in /tmp/bench/results/
 #   make bench SECS=3 RUNS=1 PAYLOADS=pod-small-create PEERS=go     a quick one
+#   make bench RATES="500 2000 5000" RATE_PAYLOADS=pod-large-create   fixed-rate cells (bench/rate)
 #   make bench-callgrind  instructions per 21 KB review vs jsmn alone (valgrind)
 #   make bench-callgrind BENCH_POLICY=policies/pss-restricted.h   the same for another policy
 # Knobs (BENCH_KNOBS, passed to bench/run.sh, documented at its top): SECS RUNS
@@ -18,7 +19,8 @@ BENCH_DRIVERS	:= $(BENCH_B)/bench/callgrind_review $(BENCH_B)/bench/callgrind_js
 BENCH_KNOBS	:= SECS RUNS STARTS PAYLOADS CONCS NEWCONN_PAYLOADS NEWCONN_CONCS PEERS ADMISSION_PATH \
 		   IDLE_CONNS IDLE_PAYLOAD BUSY_CONNS BUSY_SECS BUSY_PAYLOAD WARMUP MAX_REQS CALLGRIND CG_N \
 		   PORT_BASE OUTDIR \
-		   SERVER_CPUS LOAD_CPUS
+		   SERVER_CPUS LOAD_CPUS RATES RATE_PAYLOADS RATE_CONNS RATE_SECS RATE_WARMUP \
+		   RATE_SERVER_CPU RATE_LOAD_CPU
 BENCH_ENV	:= SHARED=$(SHARED) $(strip $(foreach v,$(BENCH_KNOBS),\
 		   $(if $(filter-out undefined,$(origin $(v))),$(v)='$($(v))')))
 
@@ -36,10 +38,15 @@ $(BENCH_B)/bench/callgrind_%: bench/callgrind_%.c bench/slurp.h $(LIB_SRCS) $(HD
 	$(BCC) $(BCFLAGS) $(DEFS) -o $@ $< $(if $(filter %_review,$@),$(LIB_SRCS))
 endif
 
+# The fixed-rate load generator (bench/rate/rate.c): musl and BearSSL as tinyhook.
+build/bench/rate: bench/rate/rate.c bench/rate/hist.h $(BEARSSL_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) -I$(BEARSSL_SRC)/inc -static -o $@ $< $(BEARSSL_LIB)
+
 bench-drivers: $(JSMN_H)
 	@$(MAKE) -s POLICY=$(BENCH_POLICY) $(BENCH_DRIVERS)
 
-bench-build: build/.benchdeps
+bench-build: build/.benchdeps build/bench/rate
 	@$(MAKE) -s POLICY=$(BENCH_POLICY) $(BENCH_B)/tinyhook $(BENCH_DRIVERS)
 
 bench: bench-build
@@ -57,4 +64,4 @@ build/.benchsmokedeps: scripts/deps.sh
 	sh scripts/deps.sh wrk
 	@touch $@
 
-test: build/.benchsmokedeps bench-drivers
+test: build/.benchsmokedeps bench-drivers build/bench/rate

@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench_smoke.sh: `make bench` in two seconds. bench/run.sh against $TINYHOOK
 # alone (no peers): one payload, keep-alive c=4 with wrk for 2 s, 4 idle
-# keep-alive connections; then the callgrind drivers (built by
+# keep-alive connections, one 1 s fixed-rate cell (bench/rate at 500 req/s
+# over 2 connections); then the callgrind drivers (built by
 # `make bench-drivers`) run once each without valgrind.
 # Asserts the plumbing, not the speed: non-zero req/s, no errors or non-200s,
 # every column filled, the table printed.
@@ -25,9 +26,11 @@ trap 'rm -rf "$out"' EXIT INT TERM
 # shared bench's own scripts (launch.py, rss.sh, load.lua): without them it
 # cannot run, and says so.
 if [ -f "$SHARED/bench/load.lua" ] && [ -f "$SHARED/bench/launch.py" ]; then
+	[ -x build/bench/rate ] || env -u MAKEFLAGS -u MAKELEVEL make -s build/bench/rate >"$out/make-rate.txt" 2>&1
 	SHARED=$SHARED TINYHOOK_BIN=$TINYHOOK OUTDIR=$out/r PEERS='' SECS=2 RUNS=1 STARTS=1 \
 	    PAYLOADS=pod-small-create CONCS=4 NEWCONN_PAYLOADS='' IDLE_CONNS=4 WARMUP=0 \
-	    CALLGRIND=0 PORT_BASE=31443 timeout 60 bash bench/run.sh >"$out/run.txt" 2>&1
+	    CALLGRIND=0 PORT_BASE=31443 RATES=500 RATE_PAYLOADS=pod-small-create RATE_CONNS=2 \
+	    RATE_SECS=1 RATE_WARMUP=0 timeout 60 bash bench/run.sh >"$out/run.txt" 2>&1
 	rc=$?
 	t "bench/run.sh exits 0 (rc $rc)" [ "$rc" = 0 ]
 	row=$(awk -F'\t' '$1 == "tinyhook" && $4 == "keepalive"' "$out/r/results.tsv" 2>/dev/null)
@@ -44,8 +47,19 @@ if [ -f "$SHARED/bench/load.lua" ] && [ -f "$SHARED/bench/launch.py" ]; then
 	t "start-up measured ($(srv startup_ms) ms)" awk -v v="$(srv startup_ms)" 'BEGIN { exit !(v + 0 > 0) }'
 	t "4 idle keep-alive connections held ($(srv idle_conns_held))" [ "$(srv idle_conns_held)" = 4/4 ]
 	t "table with targets printed" grep -q '^## targets' "$out/run.txt"
+	# the fixed-rate cell: rate.tsv's header is what the charts read
+	hdr=$(printf 'server\trun\tpayload\trate\tconns\tsent\tdone\terrors\tp50_us\tp90_us\tp99_us\tp999_us\tmax_us\tachieved_rps')
+	t "rate.tsv header" [ "$(head -1 "$out/r/rate.tsv" 2>/dev/null | cut -f1-14)" = "$hdr" ]
+	rrow=$(awk -F'\t' '$1 == "tinyhook" && $4 == 500' "$out/r/rate.tsv" 2>/dev/null)
+	rc() { echo "$rrow" | cut -f"$1"; }
+	t "one fixed-rate row: 500 sent, 500 done, 0 errors, 0 non-200 ($(rc 6) $(rc 7) $(rc 8) $(rc 15))" \
+	    [ "$(rc 6)/$(rc 7)/$(rc 8)/$(rc 15)" = 500/500/0/0 ]
+	t "fixed-rate p50 <= p99 <= p99.9 <= max, > 0 ($(rc 9) $(rc 11) $(rc 12) $(rc 13) us)" \
+	    awk -v a="$(rc 9)" -v b="$(rc 11)" -v c="$(rc 12)" -v d="$(rc 13)" \
+	    'BEGIN { exit !(a + 0 > 0 && b + 0 >= a + 0 && c + 0 >= b + 0 && d + 0 >= c + 0) }'
+	t "fixed-rate table printed" grep -q '^## fixed rate' "$out/run.txt"
 else
-	echo "skip bench/run.sh one-cell run (9 checks): needs the shared bench scripts in \$SHARED/bench ($SHARED/bench absent)"
+	echo "skip bench/run.sh one-cell run (13 checks): needs the shared bench scripts in \$SHARED/bench ($SHARED/bench absent)"
 fi
 
 # 2. the callgrind drivers, once, without valgrind
