@@ -27,6 +27,9 @@
 #   ADMISSION_PATH=mutate   endpoint for AdmissionReviews (conversions go to /convert)
 #   IDLE_CONNS=256 IDLE_PAYLOAD=pod-large-create   idle keep-alive connections held for
 #                           the RSS measurement, each after one request ("0" = skip)
+#   BUSY_CONNS=256 BUSY_SECS=$SECS BUSY_PAYLOAD=pod-large-create   peak RSS of a fresh server
+#                           while that many keep-alive connections send the payload back to
+#                           back (bench/busy_conns.py), RUNS times per server ("0" = skip)
 #   WARMUP=1                seconds of unrecorded load per server before the runs
 #   MAX_REQS=1000000        request cap per run (count bound; SECS is the time bound)
 #   CALLGRIND=1             also count instructions per review (bench/callgrind.sh)
@@ -63,6 +66,9 @@ NEWCONN_CONCS=${NEWCONN_CONCS-1 32}
 ADMISSION_PATH=${ADMISSION_PATH:-mutate}
 IDLE_CONNS=${IDLE_CONNS:-256}
 IDLE_PAYLOAD=${IDLE_PAYLOAD:-pod-large-create}
+BUSY_CONNS=${BUSY_CONNS:-256}
+BUSY_SECS=${BUSY_SECS:-$SECS}
+BUSY_PAYLOAD=${BUSY_PAYLOAD:-pod-large-create}
 WARMUP=${WARMUP:-1}
 MAX_REQS=${MAX_REQS:-1000000}
 CALLGRIND=${CALLGRIND:-1}
@@ -85,7 +91,7 @@ export MAX_REQS
 [ -n "$LOAD_CPUS" ] && export LOAD_CPUS          # load.sh pins hey itself
 
 die() { echo "bench: $*" >&2; exit 1; }
-for v in SECS RUNS STARTS IDLE_CONNS WARMUP MAX_REQS CG_N PORT_BASE RATE_CONNS RATE_SECS RATE_WARMUP; do
+for v in SECS RUNS STARTS IDLE_CONNS BUSY_CONNS BUSY_SECS WARMUP MAX_REQS CG_N PORT_BASE RATE_CONNS RATE_SECS RATE_WARMUP; do
   [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a number, not '${!v}'"
 done
 [ "$SECS" -ge 1 ] && [ "$RUNS" -ge 1 ] || die "SECS and RUNS must be >= 1"
@@ -95,7 +101,7 @@ for r in $RATES; do [[ $r =~ ^[0-9]+$ && $r -ge 1 ]] || die "bad rate '$r'"; don
 if [ -n "$RATES" ] && [ -n "$RATE_PAYLOADS" ] && [ ! -x "$RATE_BIN" ]; then
   die "no generator $RATE_BIN (make build/bench/rate), or RATES= to skip the fixed-rate section"
 fi
-for p in $PAYLOADS $NEWCONN_PAYLOADS $IDLE_PAYLOAD $RATE_PAYLOADS; do
+for p in $PAYLOADS $NEWCONN_PAYLOADS $IDLE_PAYLOAD $BUSY_PAYLOAD $RATE_PAYLOADS; do
   [ -r "$SB/payloads/$p.json" ] || die "no payload $SB/payloads/$p.json"
 done
 [ -x "$TINYHOOK_BIN" ] || die "no binary $TINYHOOK_BIN (make -s POLICY=policies/reference.h build/reference/tinyhook)"
@@ -332,6 +338,29 @@ for s in "${SERVERS[@]}"; do
   stop_pid "$pid"
 done
 
+# ---------------------------------------------------------------- 4b. peak RSS under busy connections
+# A fresh server per run (a webhook that just came up into a burst), the
+# servers interleaved run by run like the cells; busy_conns.py resets the
+# server's VmHWM itself, samples VmRSS, and appends a row to busy.tsv.
+if [ "$BUSY_CONNS" -gt 0 ]; then
+  for r in $(seq "$RUNS"); do
+    for s in "${SERVERS[@]}"; do
+      launch "$s" "busy$r" || continue
+      bflags=(); [ "${TREE[$s]}" = 1 ] && bflags=(--tree)
+      out=$(timeout $((BUSY_SECS + 60)) "$PY" "$REPO/bench/busy_conns.py" \
+            --url "https://127.0.0.1:$LPORT/$ADMISSION_PATH" --payload "$SB/payloads/$BUSY_PAYLOAD.json" \
+            --pid "$LPID" --conns "$BUSY_CONNS" --secs "$BUSY_SECS" --max-reqs "$MAX_REQS" \
+            --tsv "$OUTDIR/busy.tsv" --server "$s" --run "$r" "${bflags[@]}" 2>>"$OUTDIR/$s.busy.txt")
+      echo "$out" >>"$OUTDIR/$s.busy.txt"
+      line=$(grep '^RESULT ' <<<"$out" | tail -1)
+      printf '   busy run %s %-8s %s/%s conns answered, peak RSS %s kB, %s answers, %s errors\n' "$r" "$s" \
+        "$(field active "$line")" "$BUSY_CONNS" "$(field peak_rss_kb "$line")" "$(field requests "$line")" \
+        "$(field errors "$line")" >&2
+      stop_pid "$LPID"
+    done
+  done
+fi
+
 # ---------------------------------------------------------------- 5. fixed rate
 # Each server is started again with taskset on RATE_SERVER_CPU (so Go's
 # GOMAXPROCS, read at start-up, is 1; tinyhook keeps one worker per online
@@ -406,4 +435,6 @@ fi
 
 # ---------------------------------------------------------------- 7. the table
 "$PY" "$REPO/bench/summary.py" "$OUTDIR" | tee "$OUTDIR/table.txt"
+# ---------------------------------------------------------------- 8. charts (never fail the bench)
+sh "$REPO/bench/charts.sh" "$OUTDIR" >&2
 echo "(results: $OUTDIR)"

@@ -28,7 +28,7 @@ trap 'rm -rf "$out"' EXIT INT TERM
 if [ -f "$SHARED/bench/load.lua" ] && [ -f "$SHARED/bench/launch.py" ]; then
 	[ -x build/bench/rate ] || env -u MAKEFLAGS -u MAKELEVEL make -s build/bench/rate >"$out/make-rate.txt" 2>&1
 	SHARED=$SHARED TINYHOOK_BIN=$TINYHOOK OUTDIR=$out/r PEERS='' SECS=2 RUNS=1 STARTS=1 \
-	    PAYLOADS=pod-small-create CONCS=4 NEWCONN_PAYLOADS='' IDLE_CONNS=4 WARMUP=0 \
+	    PAYLOADS=pod-small-create CONCS=4 NEWCONN_PAYLOADS='' IDLE_CONNS=4 BUSY_CONNS=4 BUSY_SECS=1 WARMUP=0 \
 	    CALLGRIND=0 PORT_BASE=31443 RATES=500 RATE_PAYLOADS=pod-small-create RATE_CONNS=2 \
 	    RATE_SECS=1 RATE_WARMUP=0 timeout 60 bash bench/run.sh >"$out/run.txt" 2>&1
 	rc=$?
@@ -58,8 +58,19 @@ if [ -f "$SHARED/bench/load.lua" ] && [ -f "$SHARED/bench/launch.py" ]; then
 	    awk -v a="$(rc 9)" -v b="$(rc 11)" -v c="$(rc 12)" -v d="$(rc 13)" \
 	    'BEGIN { exit !(a + 0 > 0 && b + 0 >= a + 0 && c + 0 >= b + 0 && d + 0 >= c + 0) }'
 	t "fixed-rate table printed" grep -q '^## fixed rate' "$out/run.txt"
+	# the busy-connections RSS run (bench/busy_conns.py) and the charts at the end
+	brow=$(awk -F'\t' '$1 == "tinyhook" && $3 == 4' "$out/r/busy.tsv" 2>/dev/null)
+	t "busy.tsv: peak RSS of 4 busy conns > 0, answers > 0, 0 errors ($(echo "$brow" | cut -f5-7))" \
+	    awk -v r="$(echo "$brow" | cut -f5)" -v n="$(echo "$brow" | cut -f6)" -v e="$(echo "$brow" | cut -f7)" \
+	    'BEGIN { exit !(r + 0 > 0 && n + 0 > 0 && e == "0") }'
+	if command -v gnuplot >/dev/null; then
+		t "charts drawn (reqs.svg cpu.svg latency.svg rss.svg)" \
+		    test -s "$out/r/reqs.svg" -a -s "$out/r/cpu.svg" -a -s "$out/r/latency.svg" -a -s "$out/r/rss.svg"
+	else
+		echo "skip charts drawn: no gnuplot (make test installs gnuplot-nox as root)"
+	fi
 else
-	echo "skip bench/run.sh one-cell run (13 checks): needs the shared bench scripts in \$SHARED/bench ($SHARED/bench absent)"
+	echo "skip bench/run.sh one-cell run (15 checks): needs the shared bench scripts in \$SHARED/bench ($SHARED/bench absent)"
 fi
 
 # 2. the callgrind drivers, once, without valgrind
