@@ -88,6 +88,26 @@ ce_seg_eq(const struct cv_seg *a, const struct cv_seg *b)
 	return a->n == b->n && memcmp(a->s, b->s, a->n) == 0;
 }
 
+/*
+ * True when string token k (a member name, or a value known to be a
+ * string) is s[0, n) once unescaped. Text without a backslash is its own
+ * unescaping, so it is compared as raw bytes (the common case: a memcmp);
+ * text with escapes goes through json_str_eqn(), which decodes it and marks
+ * the document bad on an invalid escape, exactly as before this shortcut.
+ */
+static inline int
+cv_str_eq(struct json *d, int k, const char *s, size_t n)
+{
+	size_t rn;
+	const char *r = json_raw(d, k, &rn);
+
+	if (r == NULL)
+		return 0;
+	if (memchr(r, '\\', rn) != NULL)
+		return json_str_eqn(d, k, s, n);
+	return rn == n && memcmp(r, s, n) == 0;
+}
+
 /* convert_edit.c: paths and edits (contracts there). */
 int	ce_split(struct cv_path *p, const char *dotted, const char *leaf);
 int	ce_path(struct convert_obj *o, struct cv_path *p, const char *dotted,
