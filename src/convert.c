@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "convert.h"
 #include "convert_int.h"
 
 static const char convert_api[] = "apiextensions.k8s.io/v1";

@@ -14,6 +14,7 @@
  */
 #include <string.h>
 
+#include "convert_edit.h"
 #include "convert_int.h"
 
 /*

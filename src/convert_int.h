@@ -1,6 +1,8 @@
 /*
  * convert_int.h: what the three files of the conversion engine share, and
- * nothing outside them includes (the public interface is convert.h).
+ * nothing outside them includes (the public interface is convert.h, and
+ * convert_edit.h for custom functions). It includes none of them: it is the
+ * module's ground floor, the record every layer above reads.
  *
  *	convert.c	ConversionReview decode and encode, finding the versions,
  *			applying the table rules: drives one object at a time
@@ -19,7 +21,13 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "convert.h"
+#include "buf.h"
+#include "json.h"
+
+/* Limits of one object: above them its conversion is a Failure, never a crash. */
+#define CONVERT_MAX_EDITS	64	/* edits of one object (a uint64_t mask) */
+#define CONVERT_MAX_SEGS	8	/* members in one path */
+#define CONVERT_SCRATCH		2048	/* JSON text set by custom functions, per object */
 
 typedef uint64_t cv_mask;
 _Static_assert(CONVERT_MAX_EDITS <= 64, "edit masks are uint64_t");

@@ -7,6 +7,7 @@
  * Edits are selected by bit masks (cv_mask: edit i is bit i): a mask holds
  * the live edits whose path runs through the object being written.
  */
+#include "convert_edit.h"
 #include "convert_int.h"
 
 /*
