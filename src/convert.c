@@ -34,6 +34,8 @@ struct cv_top {
 	int	api;	/* apiVersion value */
 	int	kind;
 	int	meta;	/* metadata */
+	int	keys[CONVERT_KEYS];	/* every member key, in order (convert_obj.keys) */
+	int	nkeys;	/* -1: more than CONVERT_KEYS */
 };
 
 /* The request as a whole, while its objects are converted. */
@@ -209,15 +211,14 @@ cv_object_failed(struct cv_review *r, int i, int obj, const char *why)
 static void
 cv_top_scan(struct json *d, int obj, struct cv_top *top)
 {
-	const char *raw;
-	size_t rn;
-	int k;
+	int k, n = 0;
 
 	top->api = top->kind = top->meta = JSON_NONE;
 	for (k = json_first(d, obj); k != JSON_NONE; k = json_next(d, k)) {
-		raw = json_raw(d, k, &rn);
-		if (memchr(raw, '\\', rn) == NULL && rn != 10 && rn != 4 && rn != 8)
-			continue;	/* none of the three: the usual member */
+		if (n >= 0 && n < CONVERT_KEYS)
+			top->keys[n++] = k;
+		else
+			n = -1;
 		if (cv_str_eq(d, k, "apiVersion", 10))
 			top->api = k + 1;
 		if (cv_str_eq(d, k, "kind", 4))
@@ -225,6 +226,7 @@ cv_top_scan(struct json *d, int obj, struct cv_top *top)
 		if (cv_str_eq(d, k, "metadata", 8))
 			top->meta = k + 1;
 	}
+	top->nkeys = n;
 }
 
 /* Checks what every object needs; returns NULL or why it is malformed. */
@@ -321,6 +323,8 @@ cv_convert(struct cv_review *r, struct buf *out, int obj,
 	hub = cv_find_version(kind, kind->hub);
 	o.d = r->d;
 	o.obj = obj;
+	o.keys = top->keys;
+	o.nkeys = top->nkeys;
 	o.ne = 0;
 	o.why = NULL;
 	o.nscratch = 0;
@@ -378,7 +382,7 @@ cv_objects(struct cv_review *r, struct buf *out, int req)
 	int objs = json_get(r->d, req, "objects"), v, i = 0;
 	int dv = json_get(r->d, req, "desiredAPIVersion");
 
-	if (json_str_copy(r->d, dv, r->dav, sizeof(r->dav)) <= 0) {
+	if (cv_str_copy(r->d, dv, r->dav, sizeof(r->dav)) <= 0) {
 		snprintf(r->msg, sizeof(r->msg), "request.desiredAPIVersion is "
 		    "missing, unreadable or longer than CONVERT_NAME_MAX");
 		return r->msg;
@@ -447,7 +451,7 @@ convert_review_with(struct json *d, struct buf *out, struct verdict *info,
 	uid = json_get(d, req, "uid");
 	if (json_type(d, uid) != JSON_STRING || json_str_empty(d, uid))
 		return cv_error(out, info, 400, "missing request.uid");
-	if (json_str_copy(d, uid, info->uid, sizeof(info->uid)) == -1)
+	if (cv_str_copy(d, uid, info->uid, sizeof(info->uid)) == -1)
 		return cv_error(out, info, 400, "invalid string escape");
 	memset(&r, 0, sizeof(r));
 	r.d = d;

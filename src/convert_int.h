@@ -28,6 +28,14 @@
 #define CONVERT_MAX_EDITS	64	/* edits of one object (a uint64_t mask) */
 #define CONVERT_MAX_SEGS	8	/* members in one path */
 #define CONVERT_SCRATCH		2048	/* JSON text set by custom functions, per object */
+/*
+ * Member keys of one object remembered instead of walked again: the
+ * converted object's top level (indexed once, by convert.c), and any object
+ * the writer copies, between its two passes. A CronTab has 4 at the top and
+ * about a dozen in its metadata; past this many the tokens are walked again
+ * (json_next() costs a binary search when a member holds a container).
+ */
+#define CONVERT_KEYS		32
 
 typedef uint64_t cv_mask;
 _Static_assert(CONVERT_MAX_EDITS <= 64, "edit masks are uint64_t");
@@ -73,6 +81,8 @@ struct cv_edit {
 struct convert_obj {
 	struct json	*d;
 	int		 obj;		/* the object's token */
+	const int	*keys;		/* its member keys in order, when nkeys >= 0 */
+	int		 nkeys;		/* -1: more than CONVERT_KEYS, walk the tokens */
 	struct cv_edit	 e[CONVERT_MAX_EDITS];
 	int		 ne;
 	int		 internal;	/* the engine's own apiVersion edit */
@@ -114,6 +124,19 @@ cv_str_eq(struct json *d, int k, const char *s, size_t n)
 	if (memchr(r, '\\', rn) != NULL)
 		return json_str_eqn(d, k, s, n);
 	return rn == n && memcmp(r, s, n) == 0;
+}
+
+/*
+ * The member key after key k, the j-th (from 0) of object obj: from the
+ * top-level index when obj is the converted object and it is indexed,
+ * else the next token sibling. JSON_NONE after the last.
+ */
+static inline int
+cv_next_key(const struct convert_obj *o, int obj, int k, int j)
+{
+	if (obj == o->obj && o->nkeys >= 0)
+		return j < o->nkeys ? o->keys[j] : JSON_NONE;
+	return json_next(o->d, k);
 }
 
 /* convert_edit.c: paths and edits (contracts there). */

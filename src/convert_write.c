@@ -10,14 +10,6 @@
 #include "convert_edit.h"
 #include "convert_int.h"
 
-/*
- * Member keys of one object, and the edits each matches, that
- * cw_put_object() remembers from its first pass for its second: a
- * CronTab's spec or metadata has about a dozen, and a wider object is
- * walked and matched again past them (json_next() costs a binary search
- * over the tokens when a member holds a container).
- */
-#define CW_KEYS		32
 
 static void	cw_put_object(struct convert_obj *o, struct buf *out, int obj,
 		    int depth, cv_mask mask, int meta);
@@ -285,13 +277,14 @@ cw_put_object(struct convert_obj *o, struct buf *out, int obj, int depth,
 	size_t off, n, koff, kn;
 	int k, x, i, j, nk = 0, first = 1;
 	int last[CONVERT_MAX_EDITS];	/* the last key each edit matches here */
-	int keys[CW_KEYS];
-	cv_mask subs[CW_KEYS];
+	int keys[CONVERT_KEYS];		/* remembered for the second pass */
+	cv_mask subs[CONVERT_KEYS];	/* the edits each of them matches */
 
 	/* One pass finds, per edit, the member Go keeps (the last duplicate). */
-	for (k = json_first(o->d, obj); k != JSON_NONE; k = json_next(o->d, k)) {
+	for (j = 0, k = json_first(o->d, obj); k != JSON_NONE;
+	    k = cv_next_key(o, obj, k, ++j)) {
 		sub = cw_match_key(o, mask, depth, k);
-		if (nk < CW_KEYS) {
+		if (nk < CONVERT_KEYS) {
 			keys[nk] = k;
 			subs[nk++] = sub;
 		}
@@ -302,7 +295,7 @@ cw_put_object(struct convert_obj *o, struct buf *out, int obj, int depth,
 	}
 	buf_putc(out, '{');
 	for (j = 0, k = json_first(o->d, obj); k != JSON_NONE;
-	    k = ++j < nk ? keys[j] : nk < CW_KEYS ? JSON_NONE : json_next(o->d, k)) {
+	    k = ++j < nk ? keys[j] : nk < CONVERT_KEYS ? JSON_NONE : json_next(o->d, k)) {
 		cw_put_fresh(o, out, depth, mask & ~matched, &done, k, &first);
 		json_span(o->d, k, &koff, &kn);
 		json_span(o->d, k + 1, &off, &n);
