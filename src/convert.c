@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "convert.h"
 #include "convert_int.h"
 
 static const char convert_api[] = "apiextensions.k8s.io/v1";
@@ -24,6 +25,19 @@ static const char convert_review_kind[] = "ConversionReview";
 extern const struct convert_kind *const policy_conversions[] __attribute__((weak));
 extern const int policy_nconversions __attribute__((weak));
 
+/*
+ * The members of an object that every object needs (JSON_NONE: absent),
+ * found in one pass over its top level; the last duplicate wins, as in
+ * json_get().
+ */
+struct cv_top {
+	int	api;	/* apiVersion value */
+	int	kind;
+	int	meta;	/* metadata */
+	int	keys[CONVERT_KEYS];	/* every member key, in order (convert_obj.keys) */
+	int	nkeys;	/* -1: more than CONVERT_KEYS */
+};
+
 /* The request as a whole, while its objects are converted. */
 struct cv_review {
 	struct json			*d;
@@ -31,6 +45,9 @@ struct cv_review {
 	int				 nkinds;
 	int				 desired;	/* desiredAPIVersion token */
 	char				 dav[CONVERT_NAME_MAX];
+	size_t				 davn;		/* strlen(dav) */
+	char				 dgv[CONVERT_NAME_MAX];	/* dav split at '/' */
+	const char			*dgroup, *dversion;	/* into dgv */
 	char				 msg[CONVERT_MSG_MAX];
 	struct verdict		*info;
 };
@@ -136,7 +153,7 @@ cv_find_kind(struct cv_review *r, const char *group, int k)
 
 	for (i = 0; i < r->nkinds; i++)
 		if (strcmp(r->kinds[i]->group, group) == 0 &&
-		    json_str_eq(r->d, k, r->kinds[i]->kind))
+		    cv_str_eq(r->d, k, r->kinds[i]->kind, strlen(r->kinds[i]->kind)))
 			return r->kinds[i];
 	return NULL;
 }
@@ -186,24 +203,69 @@ cv_object_failed(struct cv_review *r, int i, int obj, const char *why)
 	    "to %.96s: %.255s", i, kind, r->info->name, r->dav, why);
 }
 
+/*
+ * Fills top from one pass over object obj's members (a key with escapes is
+ * compared unescaped, and an invalid one marks the document bad, as
+ * json_get() would).
+ */
+static void
+cv_top_scan(struct json *d, int obj, struct cv_top *top)
+{
+	int k, n = 0;
+
+	top->api = top->kind = top->meta = JSON_NONE;
+	for (k = json_first(d, obj); k != JSON_NONE; k = json_next(d, k)) {
+		if (n >= 0 && n < CONVERT_KEYS)
+			top->keys[n++] = k;
+		else
+			n = -1;
+		if (cv_str_eq(d, k, "apiVersion", 10))
+			top->api = k + 1;
+		if (cv_str_eq(d, k, "kind", 4))
+			top->kind = k + 1;
+		if (cv_str_eq(d, k, "metadata", 8))
+			top->meta = k + 1;
+	}
+	top->nkeys = n;
+}
+
 /* Checks what every object needs; returns NULL or why it is malformed. */
 static const char *
-cv_malformed(struct json *d, int obj)
+cv_malformed(struct json *d, int obj, const struct cv_top *top)
 {
-	int meta;
-
 	if (json_type(d, obj) != JSON_OBJECT)
 		return "not a JSON object";
-	if (json_type(d, json_get(d, obj, "apiVersion")) != JSON_STRING ||
-	    json_str_empty(d, json_get(d, obj, "apiVersion")))
+	if (json_type(d, top->api) != JSON_STRING || json_str_empty(d, top->api))
 		return "apiVersion missing or not a string";
-	if (json_type(d, json_get(d, obj, "kind")) != JSON_STRING ||
-	    json_str_empty(d, json_get(d, obj, "kind")))
+	if (json_type(d, top->kind) != JSON_STRING || json_str_empty(d, top->kind))
 		return "kind missing or not a string";
-	meta = json_get(d, obj, "metadata");
-	if (meta != JSON_NONE && json_type(d, meta) != JSON_OBJECT)
+	if (top->meta != JSON_NONE && json_type(d, top->meta) != JSON_OBJECT)
 		return "metadata is not an object";
 	return NULL;
+}
+
+/*
+ * json_str_copy() of string v into dst[cap], as a memcpy when the text has
+ * no escapes (its own unescaping). Same results: the length, 0 for "", -1
+ * for an invalid escape (the document marked bad), -2 when cut.
+ */
+static long
+cv_str_copy(struct json *d, int v, char *dst, size_t cap)
+{
+	size_t rn;
+	const char *raw = json_raw(d, v, &rn);
+
+	if (raw == NULL || cap == 0 || json_type(d, v) != JSON_STRING ||
+	    memchr(raw, '\\', rn) != NULL)
+		return json_str_copy(d, v, dst, cap);
+	if (rn >= cap) {
+		memcpy(dst, raw, cap - 1);
+		dst[cap - 1] = '\0';
+		return -2;
+	}
+	memcpy(dst, raw, rn);
+	dst[rn] = '\0';
+	return (long)rn;
 }
 
 /*
@@ -212,31 +274,29 @@ cv_malformed(struct json *d, int obj)
  * converted.
  */
 static const char *
-cv_route(struct cv_review *r, int obj, const struct convert_kind **kind,
-    const struct convert_version **src, const struct convert_version **dst,
-    char *buf, size_t cap)
+cv_route(struct cv_review *r, const struct cv_top *top,
+    const struct convert_kind **kind, const struct convert_version **src,
+    const struct convert_version **dst, char *buf, size_t cap)
 {
-	char av[CONVERT_NAME_MAX], dav[CONVERT_NAME_MAX];
-	const char *group, *version, *dgroup, *dversion;
+	char av[CONVERT_NAME_MAX];
+	const char *group, *version;
 
-	if (json_str_copy(r->d, json_get(r->d, obj, "apiVersion"), av, sizeof(av)) <= 0)
+	if (cv_str_copy(r->d, top->api, av, sizeof(av)) <= 0)
 		return "apiVersion is unreadable or longer than CONVERT_NAME_MAX";
-	memcpy(dav, r->dav, sizeof(dav));
 	cv_gv(av, &group, &version);
-	cv_gv(dav, &dgroup, &dversion);
-	if ((*kind = cv_find_kind(r, group, json_get(r->d, obj, "kind"))) == NULL) {
+	if ((*kind = cv_find_kind(r, group, top->kind)) == NULL) {
 		snprintf(buf, cap, "no conversion for this kind in group \"%.200s\"", group);
 		return buf;
 	}
 	if (cv_find_version(*kind, (*kind)->hub) == NULL)
 		return "the conversion table's hub version is not among its versions";
-	if (strcmp(dgroup, group) != 0)
+	if (strcmp(r->dgroup, group) != 0)
 		return "desiredAPIVersion is in another group";
 	*src = cv_find_version(*kind, version);
-	*dst = cv_find_version(*kind, dversion);
+	*dst = cv_find_version(*kind, r->dversion);
 	if (*src == NULL || *dst == NULL) {
 		snprintf(buf, cap, "unknown version \"%.160s\" (not in this kind's "
-		    "conversion table)", *src == NULL ? version : dversion);
+		    "conversion table)", *src == NULL ? version : r->dversion);
 		return buf;
 	}
 	return NULL;
@@ -248,7 +308,8 @@ cv_route(struct cv_review *r, int obj, const struct convert_kind **kind,
  * the caller throws the whole answer away on failure).
  */
 static const char *
-cv_convert(struct cv_review *r, struct buf *out, int obj, char *buf, size_t cap)
+cv_convert(struct cv_review *r, struct buf *out, int obj,
+    const struct cv_top *top, char *buf, size_t cap)
 {
 	struct convert_obj o;
 	const struct convert_kind *kind;
@@ -257,11 +318,13 @@ cv_convert(struct cv_review *r, struct buf *out, int obj, char *buf, size_t cap)
 	struct cv_val v = { CV_TOK, JSON_NONE, NULL, 0, 0, JSON_NONE };
 	const char *why;
 
-	if ((why = cv_route(r, obj, &kind, &src, &dst, buf, cap)) != NULL)
+	if ((why = cv_route(r, top, &kind, &src, &dst, buf, cap)) != NULL)
 		return why;
 	hub = cv_find_version(kind, kind->hub);
 	o.d = r->d;
 	o.obj = obj;
+	o.keys = top->keys;
+	o.nkeys = top->nkeys;
 	o.ne = 0;
 	o.why = NULL;
 	o.nscratch = 0;
@@ -286,20 +349,21 @@ cv_convert(struct cv_review *r, struct buf *out, int obj, char *buf, size_t cap)
 static const char *
 cv_object(struct cv_review *r, struct buf *out, int i, int obj)
 {
-	char av[CONVERT_NAME_MAX], buf[CONVERT_MSG_MAX / 2];
+	char buf[CONVERT_MSG_MAX / 2];
+	struct cv_top top;
 	const char *why;
 	size_t off, n;
 	int bad = r->d->bad;
 
 	/* A key or name we could not unescape makes this object unreadable. */
 	r->d->bad = 0;
-	if ((why = cv_malformed(r->d, obj)) == NULL &&
-	    json_str_copy(r->d, json_get(r->d, obj, "apiVersion"), av, sizeof(av)) > 0 &&
-	    strcmp(av, r->dav) == 0) {
+	cv_top_scan(r->d, obj, &top);
+	if ((why = cv_malformed(r->d, obj, &top)) == NULL &&
+	    cv_str_eq(r->d, top.api, r->dav, r->davn)) {
 		json_span(r->d, obj, &off, &n);
 		buf_put(out, r->d->s + off, n);
 	} else if (why == NULL)
-		why = cv_convert(r, out, obj, buf, sizeof(buf));
+		why = cv_convert(r, out, obj, &top, buf, sizeof(buf));
 	if (why == NULL && r->d->bad)
 		why = "a string with an invalid escape";
 	r->d->bad |= bad;
@@ -318,7 +382,7 @@ cv_objects(struct cv_review *r, struct buf *out, int req)
 	int objs = json_get(r->d, req, "objects"), v, i = 0;
 	int dv = json_get(r->d, req, "desiredAPIVersion");
 
-	if (json_str_copy(r->d, dv, r->dav, sizeof(r->dav)) <= 0) {
+	if (cv_str_copy(r->d, dv, r->dav, sizeof(r->dav)) <= 0) {
 		snprintf(r->msg, sizeof(r->msg), "request.desiredAPIVersion is "
 		    "missing, unreadable or longer than CONVERT_NAME_MAX");
 		return r->msg;
@@ -328,6 +392,9 @@ cv_objects(struct cv_review *r, struct buf *out, int req)
 		return r->msg;
 	}
 	r->desired = dv;
+	r->davn = strlen(r->dav);
+	memcpy(r->dgv, r->dav, sizeof(r->dgv));
+	cv_gv(r->dgv, &r->dgroup, &r->dversion);
 	buf_puts(out, ",\"convertedObjects\":[");
 	for (v = json_first(r->d, objs); v != JSON_NONE && !out->overflow;
 	    v = json_next(r->d, v), i++) {
@@ -384,7 +451,7 @@ convert_review_with(struct json *d, struct buf *out, struct verdict *info,
 	uid = json_get(d, req, "uid");
 	if (json_type(d, uid) != JSON_STRING || json_str_empty(d, uid))
 		return cv_error(out, info, 400, "missing request.uid");
-	if (json_str_copy(d, uid, info->uid, sizeof(info->uid)) == -1)
+	if (cv_str_copy(d, uid, info->uid, sizeof(info->uid)) == -1)
 		return cv_error(out, info, 400, "invalid string escape");
 	memset(&r, 0, sizeof(r));
 	r.d = d;

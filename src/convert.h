@@ -20,12 +20,19 @@
  * metadata other than labels and annotations are never changed (CONTRACT
  * rule 29: the apiserver reverts other metadata changes, and a name or uid
  * change corrupts the object); a rule that tries is a Failure.
+ *
+ * The module's files, from the bottom up: convert_int.h (the record of one
+ * object being converted, and the limits that size it), convert_edit.c/.h
+ * (its edit list, and the functions custom conversions call),
+ * convert_write.c (writing an object under its edits), convert.c/.h (the
+ * tables and the ConversionReview). Nothing below includes what is above.
  */
 #ifndef TINYHOOK_CONVERT_H
 #define TINYHOOK_CONVERT_H
 
 #include <stddef.h>
 #include "buf.h"
+#include "convert_edit.h"	/* convert_fn, and what custom functions call */
 #include "json.h"
 #include "verdict.h"
 
@@ -71,19 +78,6 @@ struct convert_field {
 #define CONVERT_SPOKE_ONLY(spoke, annotation, def) \
 	{ CONVERT_SPOKE_ONLY, NULL, (spoke), (annotation), (def) }
 
-/*
- * One object being converted, for custom conversion functions. Opaque: use
- * the functions below, which record edits exactly as table rules do.
- */
-struct convert_obj;
-
-/*
- * A conversion step a table cannot say. Runs after the table's fields when
- * converting to the hub, before them when converting from the hub. Returns
- * NULL, or a short static reason that fails the whole review.
- */
-typedef const char *convert_fn(struct convert_obj *o);
-
 struct convert_version {
 	const char			*name;		/* "v1beta1" */
 	const struct convert_field	*fields;	/* NULL for the hub */
@@ -114,13 +108,14 @@ struct convert_kind {
 extern const struct convert_kind *const policy_conversions[];
 extern const int policy_nconversions;
 
-/* Limits: above them an object's conversion is a Failure, never a crash. */
-#define CONVERT_MAX_EDITS	64	/* edits of one object (a uint64_t mask) */
-#define CONVERT_MAX_SEGS	8	/* members in one path */
+/*
+ * Limits: above them an object's conversion is a Failure, never a crash.
+ * Those of one object's edits (CONVERT_MAX_EDITS, CONVERT_MAX_SEGS,
+ * CONVERT_SCRATCH) are in convert_int.h beside the record they size, and
+ * CONVERT_JSON_DEPTH in convert_edit.h.
+ */
 #define CONVERT_NAME_MAX	320	/* apiVersion: DNS subdomain + "/" + version */
 #define CONVERT_MSG_MAX		768	/* a Failure message (object, kind, name, why) */
-#define CONVERT_SCRATCH		2048	/* JSON text set by custom functions, per object */
-#define CONVERT_JSON_DEPTH	64	/* nesting of a value restored from an annotation (json_valid_value) */
 
 /*
  * d: the parsed request body (already valid JSON); writes the whole
@@ -137,24 +132,5 @@ int	convert_review(struct json *d, struct buf *out, struct verdict *info);
 int	convert_review_with(struct json *d, struct buf *out,
 	    struct verdict *info, const struct convert_kind *const *kinds,
 	    int nkinds);
-
-/*
- * For custom functions. Paths and keys must outlive the call (string
- * literals): edits keep pointers to them until the object is written.
- * convert_get() returns the token (in convert_doc()) of the value at path as
- * the conversion sees it so far, or JSON_NONE when absent or not a value of
- * the request (a default or a restored annotation).
- */
-struct json	*convert_doc(struct convert_obj *o);
-int	convert_get(struct convert_obj *o, const char *path);
-void	convert_delete(struct convert_obj *o, const char *path);
-void	convert_move(struct convert_obj *o, const char *from, const char *to);
-void	convert_set_tok(struct convert_obj *o, const char *path, int tok);
-void	convert_set_json(struct convert_obj *o, const char *path,
-	    const char *json, size_t n);
-void	convert_preserve(struct convert_obj *o, const char *path,
-	    const char *annotation);
-void	convert_restore(struct convert_obj *o, const char *annotation,
-	    const char *path, const char *def);
 
 #endif

@@ -14,6 +14,7 @@
  */
 #include <string.h>
 
+#include "convert_edit.h"
 #include "convert_int.h"
 
 /*
@@ -154,6 +155,24 @@ ce_add(struct convert_obj *o, const struct cv_path *p)
 }
 
 /*
+ * json_getn() of member s of obj (the last duplicate, as Go), through the
+ * top-level index when obj is the converted object: the same answer without
+ * walking its tokens again.
+ */
+static int
+ce_member(struct convert_obj *o, int obj, const struct cv_seg *s)
+{
+	int j, found = JSON_NONE;
+
+	if (obj != o->obj || o->nkeys < 0)
+		return json_getn(o->d, obj, s->s, s->n);
+	for (j = 0; j < o->nkeys; j++)
+		if (cv_str_eq(o->d, o->keys[j], s->s, s->n))
+			found = o->keys[j] + 1;
+	return found;
+}
+
+/*
  * The value at p as converted so far: the newest edit on the way down
  * decides, else the request. A value with newer edits below it cannot be
  * read as one piece (it would be copied without them): that is a rule
@@ -192,7 +211,7 @@ ce_lookup(struct convert_obj *o, const struct cv_path *p)
 		from = best->path.n;
 	}
 	for (i = from; i < p->n && t != JSON_NONE; i++)
-		t = json_getn(o->d, t, p->seg[i].s, p->seg[i].n);	/* the last duplicate, as Go */
+		t = ce_member(o, t, &p->seg[i]);
 	if (t != JSON_NONE) {
 		v.type = CV_TOK;
 		v.tok = t;

@@ -7,7 +7,9 @@
  * Edits are selected by bit masks (cv_mask: edit i is bit i): a mask holds
  * the live edits whose path runs through the object being written.
  */
+#include "convert_edit.h"
 #include "convert_int.h"
+
 
 static void	cw_put_object(struct convert_obj *o, struct buf *out, int obj,
 		    int depth, cv_mask mask, int meta);
@@ -23,17 +25,31 @@ cw_sep(struct buf *out, int *first)
 	*first = 0;
 }
 
-/* Edits of mask whose path continues at depth with member key k. */
+/*
+ * Edits of mask whose path continues at depth with member key k. The key's
+ * raw bytes are looked at once: without escapes each edit is a length
+ * check and a memcmp (cv_str_eq() for a key with escapes).
+ */
 static cv_mask
 cw_match_key(struct convert_obj *o, cv_mask mask, int depth, int k)
 {
+	const struct cv_seg *g;
+	const char *raw;
 	cv_mask r = 0;
-	int i;
+	size_t rn;
+	int i, esc;
 
-	for (i = 0; i < o->ne; i++)
-		if ((mask & CV_BIT(i)) && json_str_eqn(o->d, k,
-		    o->e[i].path.seg[depth].s, o->e[i].path.seg[depth].n))
+	if (mask == 0 || (raw = json_raw(o->d, k, &rn)) == NULL)
+		return 0;
+	esc = memchr(raw, '\\', rn) != NULL;
+	for (i = 0; i < o->ne; i++) {
+		if (!(mask & CV_BIT(i)))
+			continue;
+		g = &o->e[i].path.seg[depth];
+		if (esc ? json_str_eqn(o->d, k, g->s, g->n) :
+		    (rn == g->n && memcmp(raw, g->s, rn) == 0))
 			r |= CV_BIT(i);
+	}
 	return r;
 }
 
@@ -159,6 +175,8 @@ cw_put_fresh(struct convert_obj *o, struct buf *out, int depth, cv_mask fresh,
 	cv_mask group;
 	int i, x;
 
+	if ((fresh & ~*done) == 0)
+		return;
 	for (i = 0; i < o->ne; i++) {
 		if (!(fresh & CV_BIT(i)) || (*done & CV_BIT(i)))
 			continue;
@@ -239,8 +257,8 @@ cw_skip_member(struct convert_obj *o, const int *last, int k, int depth,
 		i++;
 	if (last[i] != k)
 		return 1;
-	if (!meta || (!json_str_eq(o->d, k, "annotations") &&
-	    !json_str_eq(o->d, k, "labels")))
+	if (!meta || (!cv_str_eq(o->d, k, "annotations", 11) &&
+	    !cv_str_eq(o->d, k, "labels", 6)))
 		return 0;
 	return cw_exact(o, sub, depth) < 0 && cw_count(o, k + 1, depth + 1, sub) == 0;
 }
@@ -257,23 +275,32 @@ cw_put_object(struct convert_obj *o, struct buf *out, int obj, int depth,
 {
 	cv_mask matched = 0, done = 0, sub;
 	size_t off, n, koff, kn;
-	int k, x, i, first = 1;
+	int k, x, i, j, nk = 0, first = 1;
 	int last[CONVERT_MAX_EDITS];	/* the last key each edit matches here */
+	int keys[CONVERT_KEYS];		/* remembered for the second pass */
+	cv_mask subs[CONVERT_KEYS];	/* the edits each of them matches */
 
 	/* One pass finds, per edit, the member Go keeps (the last duplicate). */
-	for (k = json_first(o->d, obj); k != JSON_NONE; k = json_next(o->d, k)) {
+	for (j = 0, k = json_first(o->d, obj); k != JSON_NONE;
+	    k = cv_next_key(o, obj, k, ++j)) {
 		sub = cw_match_key(o, mask, depth, k);
+		if (nk < CONVERT_KEYS) {
+			keys[nk] = k;
+			subs[nk++] = sub;
+		}
 		matched |= sub;
 		for (i = 0; sub != 0; i++, sub >>= 1)
 			if (sub & 1)
 				last[i] = k;
 	}
 	buf_putc(out, '{');
-	for (k = json_first(o->d, obj); k != JSON_NONE; k = json_next(o->d, k)) {
+	for (j = 0, k = json_first(o->d, obj); k != JSON_NONE;
+	    k = ++j < nk ? keys[j] : nk < CONVERT_KEYS ? JSON_NONE : json_next(o->d, k)) {
 		cw_put_fresh(o, out, depth, mask & ~matched, &done, k, &first);
 		json_span(o->d, k, &koff, &kn);
 		json_span(o->d, k + 1, &off, &n);
-		if ((sub = cw_match_key(o, mask, depth, k)) == 0) {
+		sub = j < nk ? subs[j] : cw_match_key(o, mask, depth, k);
+		if (sub == 0) {
 			cw_sep(out, &first);
 			buf_put(out, o->d->s + koff, off + n - koff);
 			continue;
@@ -288,7 +315,7 @@ cw_put_object(struct convert_obj *o, struct buf *out, int obj, int depth,
 			cw_put_set(o, out, x, depth + 1, sub & ~CV_BIT(x));
 		else
 			cw_put_inside(o, out, k + 1, depth + 1, sub,
-			    depth == 0 && json_str_eq(o->d, k, "metadata"));
+			    depth == 0 && cv_str_eq(o->d, k, "metadata", 8));
 	}
 	cw_put_fresh(o, out, depth, mask & ~matched, &done, JSON_NONE, &first);
 	buf_putc(out, '}');

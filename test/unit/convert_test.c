@@ -77,6 +77,17 @@ static const struct convert_kind *const kinds[] = {
 #define GAD(v, meta, spec) "{\"apiVersion\":\"demo.example.com/" v "\"," \
 	"\"kind\":\"Gadget\",\"metadata\":{\"name\":\"g\"" meta "},\"spec\":{" spec "}}"
 #define TZ_ANN	",\"annotations\":{\"gadget.demo.example.com/timeZone\":"
+/*
+ * Members "<p>a":1 ... "<p>h":1, each followed by a comma: objects wider
+ * than CONVERT_KEYS (32), whose keys the engine walks instead of indexing.
+ */
+#define W8(p)	"\"" p "a\":1,\"" p "b\":1,\"" p "c\":1,\"" p "d\":1,\"" p "e\":1," \
+	"\"" p "f\":1,\"" p "g\":1,\"" p "h\":1,"
+#define W29(p)	W8(p "1") W8(p "2") W8(p "3") "\"" p "4a\":1,\"" p "4b\":1,\"" p "4c\":1," \
+	"\"" p "4d\":1,\"" p "4e\":1,"
+#define W40(p)	W8(p "1") W8(p "2") W8(p "3") W8(p "4") W8(p "5")
+#define CTW(v, top, field, spec) "{" top "\"apiVersion\":\"stable.example.com/" v "\"," \
+	"\"kind\":\"CronTab\",\"spec\":{" spec "\"" field "\":\"s\"}}"
 
 static const struct {
 	const char	*what;
@@ -127,6 +138,21 @@ static const struct {
 	  "\"spec\":{\"a\":1,\"cron\\u0053pec\":\"\\u002a/5\",\"b\":[1,2]}}"), 200,
 	  OK("{\"apiVersion\":\"stable.example.com/v1\",\"kind\":\"Cron\\u0054ab\","
 	  "\"spec\":{\"a\":1,\"schedule\":\"\\u002a/5\",\"b\":[1,2]}}"), NULL },
+	/* Objects at and past CONVERT_KEYS members: indexed, then walked. */
+	{ "32 members at the top", CR("stable.example.com/v1", CTW("v1beta1", W29("x"), "cronSpec", "")),
+	  200, OK(CTW("v1", W29("x"), "schedule", "")), NULL },
+	{ "33 members at the top", CR("stable.example.com/v1", CTW("v1beta1", W29("x") "\"y\":2,",
+	  "cronSpec", "")), 200, OK(CTW("v1", W29("x") "\"y\":2,", "schedule", "")), NULL },
+	{ "43 members at the top", CR("stable.example.com/v1", CTW("v1beta1", W40("x"), "cronSpec", "")),
+	  200, OK(CTW("v1", W40("x"), "schedule", "")), NULL },
+	{ "duplicate apiVersion 41 members apart", CR("stable.example.com/v1",
+	  CTW("v1beta1", "\"apiVersion\":\"stable.example.com/v1\"," W40("x"), "cronSpec", "")),
+	  200, OK(CTW("v1", W40("x"), "schedule", "")), NULL },
+	{ "renamed member 41st in its object", CR("stable.example.com/v1",
+	  CTW("v1beta1", "", "cronSpec", W40("s"))), 200, OK(CTW("v1", "", "schedule", W40("s"))), NULL },
+	{ "duplicate cronSpec 41 members apart", CR("stable.example.com/v1",
+	  CTW("v1beta1", "", "cronSpec", "\"cronSpec\":\"old\"," W40("s"))), 200,
+	  OK(CTW("v1", "", "schedule", W40("s"))), NULL },
 	{ "escaped desiredAPIVersion copied raw", "{" ENV ",\"request\":{\"uid\":\"u-1\","
 	  "\"desiredAPIVersion\":\"stable.example.com\\/v1\",\"objects\":[" CT_B "]}}", 200,
 	  NULL, "\"apiVersion\":\"stable.example.com\\/v1\",\"kind\":\"CronTab\"" },
