@@ -19,7 +19,7 @@
  * duplicate too, so the policy sees exactly the value Kubernetes will act on;
  * returning the first would let {"privileged":false,"privileged":true} pass.
  *
- * Tokens are only touched inside json.c (the one file that includes jsmn).
+ * Tokens are only touched inside the json*.c files (src/json_int.h).
  * No function here allocates except json_store_reserve().
  */
 #ifndef TINYHOOK_JSON_H
@@ -55,7 +55,7 @@ enum json_err {
 
 /* The token array, owned by a worker and reused: it only ever grows. */
 struct json_store {
-	void	*tok;		/* jsmntok_t[cap], opaque outside json.c */
+	void	*tok;		/* jsmntok_t[cap], opaque outside json*.c */
 	int	 cap;
 };
 
