@@ -41,7 +41,7 @@ main(int argc, char **argv)
 	unsigned long n = 1000;
 	size_t len = 0;
 	char *body;
-	int ntok;
+	int ntok = 0;
 
 	if (argc < 2 || argc > 3) {
 		fprintf(stderr, "usage: %s FILE [N]\n", argv[0]);
