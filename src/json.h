@@ -100,6 +100,8 @@ int	json_valid_value(const char *s, size_t n, int max_depth);
 enum json_type	json_type(const struct json *d, int v);
 int	json_get(struct json *d, int obj, const char *key);
 int	json_getn(struct json *d, int obj, const char *key, size_t n);
+void	json_get_keys(struct json *d, int obj, const char *const *keys, int n,
+	    int *vals);
 int	json_getp(struct json *d, int v, const char *path);
 int	json_walk(struct json *d, int v, const char *path, int *broken);
 int	json_len(const struct json *d, int v);

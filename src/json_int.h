@@ -30,6 +30,22 @@ json_valid(const struct json *d, int v)
 	return v >= 0 && v < d->n;
 }
 
+/*
+ * The raw bytes of string token v (json_raw() without its checks), or
+ * NULL when v is not a string: for the string functions of json_str.c,
+ * which would otherwise call into json_walk.c for every key they compare.
+ */
+static inline const char *
+json_str_raw(const struct json *d, int v, size_t *n)
+{
+	const jsmntok_t *t;
+
+	if (!json_valid(d, v) || (t = &TOK(d)[v])->type != JSMN_STRING)
+		return NULL;
+	*n = (size_t)(t->end - t->start);
+	return d->s + t->start;
+}
+
 static inline int
 json_is_ws(char c)
 {

@@ -156,9 +156,8 @@ json_str_eqn(struct json *d, int v, const char *s, size_t n)
 	char ch[4];
 	int k;
 
-	if (json_type(d, v) != JSON_STRING)
+	if ((r = json_str_raw(d, v, &rn)) == NULL)
 		return 0;
-	r = json_raw(d, v, &rn);
 	/* What the loop below would say at its first byte, said sooner: most
 	 * keys a lookup passes over differ from the one sought right there. */
 	if (rn > 0 && r[0] != '\\' && (unsigned char)r[0] >= 0x20 &&
@@ -193,9 +192,8 @@ json_str_prefix(struct json *d, int v, const char *prefix)
 	char ch[4];
 	int k;
 
-	if (json_type(d, v) != JSON_STRING)
+	if ((r = json_str_raw(d, v, &rn)) == NULL)
 		return 0;
-	r = json_raw(d, v, &rn);
 	while (o < n) {
 		if (i >= rn)
 			return 0;
@@ -231,9 +229,8 @@ json_str_copy(struct json *d, int v, char *dst, size_t cap)
 
 	if (cap > 0)
 		dst[0] = '\0';
-	if (json_type(d, v) != JSON_STRING)
+	if ((r = json_str_raw(d, v, &rn)) == NULL)
 		return -1;
-	r = json_raw(d, v, &rn);
 	n = json_unescape(r, rn, dst, cap);
 	if (n == -1) {
 		d->bad = 1;

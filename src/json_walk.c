@@ -114,15 +114,55 @@ json_get(struct json *d, int obj, const char *key)
 int
 json_getn(struct json *d, int obj, const char *key, size_t n)
 {
+	const jsmntok_t *t = TOK(d);
+	const char *r;
 	int k, left, found = JSON_NONE;
 
 	if (json_type(d, obj) != JSON_OBJECT)
 		return JSON_NONE;
-	/* An object's size is its number of keys; each key's value follows it. */
-	for (k = obj + 1, left = TOK(d)[obj].size; left > 0; left--, k = json_skip(d, k))
+	/*
+	 * An object's size is its number of keys; each key's value follows
+	 * it. A key whose first byte is plain and differs from the one sought
+	 * is passed over here, without a call: json_str_eqn() would say the
+	 * same at that byte (the parser refused raw control bytes).
+	 */
+	for (k = obj + 1, left = t[obj].size; left > 0; left--, k = json_skip(d, k)) {
+		r = d->s + t[k].start;
+		if (t[k].end > t[k].start && r[0] != '\\' && (n == 0 || r[0] != key[0]))
+			continue;
 		if (json_str_eqn(d, k, key, n))
 			found = k + 1;
+	}
 	return found;
+}
+
+/*
+ * json_get() of n keys of one object in a single walk over its members:
+ * vals[i] = json_get(d, obj, keys[i]), the last duplicate winning. For a
+ * caller that reads many members of one object (a review's request): each
+ * json_get() walks every member, skipping each value again.
+ */
+void
+json_get_keys(struct json *d, int obj, const char *const *keys, int n, int *vals)
+{
+	const jsmntok_t *t = TOK(d);
+	const char *r;
+	int i, k, left;
+
+	for (i = 0; i < n; i++)
+		vals[i] = JSON_NONE;
+	if (json_type(d, obj) != JSON_OBJECT)
+		return;
+	for (k = obj + 1, left = t[obj].size; left > 0; left--, k = json_skip(d, k)) {
+		r = d->s + t[k].start;
+		for (i = 0; i < n; i++) {
+			/* the first-byte test of json_getn() */
+			if (t[k].end > t[k].start && r[0] != '\\' && r[0] != keys[i][0])
+				continue;
+			if (json_str_eq(d, k, keys[i]))
+				vals[i] = k + 1;
+		}
+	}
 }
 
 /*
