@@ -26,7 +26,9 @@
  * above. patches/jsmn-strings.patch skips plain string bytes eight at a time
  * (strings are most of an object's bytes). patches/jsmn-grammar.patch makes
  * strict mode check the grammar between tokens (a bit set of what may come
- * next), which upstream leaves to the caller.
+ * next), which upstream leaves to the caller. patches/jsmn-local.patch
+ * parses on a copy of the parser in jsmn_parse()'s frame, so its fields
+ * stay in registers (token stores could alias the caller's copy).
  */
 #ifndef TINYHOOK_JSMN_H
 #define TINYHOOK_JSMN_H

@@ -129,6 +129,15 @@ json_unescape(const char *s, size_t n, char *dst, size_t cap)
 	int k, cut = 0;
 
 	while (i < n) {
+		/* A plain byte is itself (json_char() would say so): no call. */
+		if ((unsigned char)s[i] >= 0x20 && s[i] != '\\') {
+			if (cut || o + 1 >= cap)
+				cut = 1;
+			else
+				dst[o++] = s[i];
+			i++;
+			continue;
+		}
 		if ((k = json_char(s, n, &i, ch)) < 0)
 			return -1;
 		if (cut || o + (size_t)k >= cap) {
@@ -166,6 +175,13 @@ json_str_eqn(struct json *d, int v, const char *s, size_t n)
 	if (rn == n && memcmp(r, s, n) == 0 && memchr(r, '\\', rn) == NULL)
 		return 1;
 	while (i < rn) {
+		if ((unsigned char)r[i] >= 0x20 && r[i] != '\\') {	/* plain */
+			if (o >= n || s[o] != r[i])
+				return 0;
+			o++;
+			i++;
+			continue;
+		}
 		if ((k = json_char(r, rn, &i, ch)) < 0) {
 			d->bad = 1;
 			return 0;
