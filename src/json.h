@@ -2,9 +2,11 @@
  * json.h: a read-only view of a JSON document as jsmn tokens, and a JSON
  * string writer.
  *
- * json_parse() tokenizes a body once (jsmn, strict mode), then checks the
- * structure jsmn lets through (trailing garbage, missing separators, bad
- * literals, nesting depth). Values are then named by token index (int);
+ * json_parse() tokenizes a body once (jsmn, strict mode, with our patches
+ * checking the grammar between tokens, raw control bytes, what follows the
+ * top value and the nesting depth as it goes), then checks the literals and
+ * numbers jsmn only looks at the first byte of: RFC 8259 exactly, as Go's
+ * decoder takes it. Values are then named by token index (int);
  * JSON_NONE (-1) stands for "absent" and every walker accepts it, so lookups
  * chain without checks: json_get(d, json_get(d, obj, "spec"), "containers").
  *
