@@ -90,7 +90,7 @@ HDRS	:= $(wildcard src/*.h) jsmn.h $(POLICY) $(wildcard policies/*.h) \
 
 # Size matters (a scratch image of a few hundred KB), so -Os everywhere but
 # on the request path's parsers, where -O2 is measurably faster.
-HOT	:= $(B)/src/json.o $(B)/src/http.o $(B)/src/rules.o $(B)/src/rulekinds.o \
+HOT	:= $(B)/src/json.o $(B)/src/json_walk.o $(B)/src/json_str.o $(B)/src/http.o $(B)/src/rules.o $(B)/src/rulekinds.o \
 	   $(B)/src/imageref.o $(B)/src/review.o \
 	   $(B)/src/patch.o $(B)/src/convert.o $(B)/src/convert_edit.o \
 	   $(B)/src/convert_write.o
@@ -115,11 +115,17 @@ build/.deps$(SUFFIX): scripts/deps.sh
 	sh scripts/deps.sh $(DEBS)
 	@touch $@
 
-# Debian's header plus our patch (patches/jsmn-linear.patch: linear closing,
-# depth limit; see jsmn.h).
-$(JSMN_H): build/.deps$(SUFFIX) patches/jsmn-linear.patch
+# Debian's header plus our patches, in order (jsmn-linear.patch: linear
+# closing, depth limit; jsmn-strings.patch: string bytes eight at a time;
+# jsmn-grammar.patch: strict mode checks the grammar between tokens;
+# jsmn-local.patch: the parser state in registers while parsing;
+# see jsmn.h).
+JSMN_PATCHES := patches/jsmn-linear.patch patches/jsmn-strings.patch \
+		patches/jsmn-grammar.patch patches/jsmn-local.patch
+$(JSMN_H): build/.deps$(SUFFIX) $(JSMN_PATCHES)
 	@mkdir -p $(dir $@)
-	patch -s -o $@.new /usr/include/jsmn.h patches/jsmn-linear.patch && mv $@.new $@
+	cp /usr/include/jsmn.h $@.new && for p in $(JSMN_PATCHES); do \
+	    patch -s $@.new $$p || exit 1; done && mv $@.new $@
 
 $(BEARSSL_STAMP): $(BEARSSL_PATCHES) | build/.deps$(SUFFIX)
 	sh scripts/bearssl-src.sh $(BEARSSL_SRC) $(BEARSSL_PATCHES)

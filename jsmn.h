@@ -7,25 +7,35 @@
  * in this repository.
  *
  * JSMN_STATIC        the implementation is private to the one file that
- *                    includes this header (src/json.c);
+ *                    includes this header without JSMN_HEADER (src/json.c;
+ *                    the other json*.c files see the declarations only);
  * JSMN_PARENT_LINKS  every token knows its parent, so skipping a subtree and
  *                    walking back up is O(1) per token;
  * JSMN_STRICT        primitives must be true/false/null/numbers, keys must be
- *                    strings. Strict mode still accepts some invalid JSON
- *                    (e.g. trailing garbage after the top value), so src/json.c
- *                    checks structure itself where it matters.
+ *                    strings; with patches/jsmn-grammar.patch also the RFC 8259
+ *                    grammar between tokens, no raw control bytes in strings,
+ *                    nothing after the top value. Only a primitive's first
+ *                    byte is looked at: src/json.c checks literals and numbers.
  * JSMN_MAX_DEPTH     containers nested deeper are refused while tokenizing
  *                    (JSMN_ERROR_DEPTH).
  *
- * patches/jsmn-linear.patch, applied by the Makefile to the copy, makes the
- * tokenizer linear: upstream closes a container by walking up from the last
- * token, as long as the depth, so N nested brackets cost O(N^2) (100k took
- * 12 s); it also adds the depth limit above.
+ * Our patches, applied by the Makefile to the copy in order:
+ * patches/jsmn-linear.patch makes the tokenizer linear: upstream closes a
+ * container by walking up from the last token, as long as the depth, so N
+ * nested brackets cost O(N^2) (100k took 12 s); it also adds the depth limit
+ * above. patches/jsmn-strings.patch skips plain string bytes eight at a time
+ * (strings are most of an object's bytes). patches/jsmn-grammar.patch makes
+ * strict mode check the grammar between tokens (a bit set of what may come
+ * next), which upstream leaves to the caller. patches/jsmn-local.patch
+ * parses on a copy of the parser in jsmn_parse()'s frame, so its fields
+ * stay in registers (token stores could alias the caller's copy).
  */
 #ifndef TINYHOOK_JSMN_H
 #define TINYHOOK_JSMN_H
 
+#ifndef JSMN_HEADER
 #define JSMN_STATIC
+#endif
 #define JSMN_PARENT_LINKS
 #define JSMN_STRICT
 #include "limit.h"

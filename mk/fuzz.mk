@@ -22,6 +22,7 @@ FUZZ_POLICIES	:= policy $(basename $(notdir $(wildcard policies/*.h)))
 FUZZ_TARGETS	:= http json pem $(addprefix review-,$(FUZZ_POLICIES))
 FUZZ_BINS	:= $(addprefix $(FUZZ_B)/fuzz_,$(FUZZ_TARGETS))
 FUZZ_HDRS	:= $(wildcard test/fuzz/*.h) $(HDRS)
+JSON_SRCS	:= $(wildcard src/json*.c)	# json.c and its json_*.c (src/json_int.h)
 
 # BearSSL for the host compiler, instrumented (its PEM and X.509 decoders
 # are what fuzz_pem exercises), from the same source as the musl build.
@@ -37,13 +38,13 @@ $(FUZZ_B)/fuzz_http: test/fuzz/fuzz_http.c src/http.c $(FUZZ_HDRS) | build/.test
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ test/fuzz/fuzz_http.c src/http.c
 
-$(FUZZ_B)/fuzz_json: test/fuzz/fuzz_json.c src/json.c $(FUZZ_HDRS) $(JSMN_H) | build/.testdeps
+$(FUZZ_B)/fuzz_json: test/fuzz/fuzz_json.c $(JSON_SRCS) $(FUZZ_HDRS) $(JSMN_H) | build/.testdeps
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ test/fuzz/fuzz_json.c src/json.c
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ test/fuzz/fuzz_json.c $(JSON_SRCS)
 
 # tls.c with what it calls: auth.c (client CAs), certinfo.c, log.c (and
 # json.c, whose string writer the log uses).
-FUZZ_PEM_SRCS	:= src/tls.c src/auth.c src/pemfile.c src/certinfo.c src/log.c src/json.c
+FUZZ_PEM_SRCS	:= src/tls.c src/auth.c src/pemfile.c src/certinfo.c src/log.c $(JSON_SRCS)
 $(FUZZ_B)/fuzz_pem: test/fuzz/fuzz_pem.c $(FUZZ_PEM_SRCS) $(FUZZ_HDRS) $(BEARSSL_HOST) | build/.testdeps
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(BEARSSL_SRC)/inc -o $@ test/fuzz/fuzz_pem.c \

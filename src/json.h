@@ -2,9 +2,11 @@
  * json.h: a read-only view of a JSON document as jsmn tokens, and a JSON
  * string writer.
  *
- * json_parse() tokenizes a body once (jsmn, strict mode), then checks the
- * structure jsmn lets through (trailing garbage, missing separators, bad
- * literals, nesting depth). Values are then named by token index (int);
+ * json_parse() tokenizes a body once (jsmn, strict mode, with our patches
+ * checking the grammar between tokens, raw control bytes, what follows the
+ * top value and the nesting depth as it goes), then checks the literals and
+ * numbers jsmn only looks at the first byte of: RFC 8259 exactly, as Go's
+ * decoder takes it. Values are then named by token index (int);
  * JSON_NONE (-1) stands for "absent" and every walker accepts it, so lookups
  * chain without checks: json_get(d, json_get(d, obj, "spec"), "containers").
  *
@@ -19,7 +21,7 @@
  * duplicate too, so the policy sees exactly the value Kubernetes will act on;
  * returning the first would let {"privileged":false,"privileged":true} pass.
  *
- * Tokens are only touched inside json.c (the one file that includes jsmn).
+ * Tokens are only touched inside the json*.c files (src/json_int.h).
  * No function here allocates except json_store_reserve().
  */
 #ifndef TINYHOOK_JSON_H
@@ -55,7 +57,7 @@ enum json_err {
 
 /* The token array, owned by a worker and reused: it only ever grows. */
 struct json_store {
-	void	*tok;		/* jsmntok_t[cap], opaque outside json.c */
+	void	*tok;		/* jsmntok_t[cap], opaque outside json*.c */
 	int	 cap;
 };
 
@@ -100,6 +102,8 @@ int	json_valid_value(const char *s, size_t n, int max_depth);
 enum json_type	json_type(const struct json *d, int v);
 int	json_get(struct json *d, int obj, const char *key);
 int	json_getn(struct json *d, int obj, const char *key, size_t n);
+void	json_get_keys(struct json *d, int obj, const char *const *keys, int n,
+	    int *vals);
 int	json_getp(struct json *d, int v, const char *path);
 int	json_walk(struct json *d, int v, const char *path, int *broken);
 int	json_len(const struct json *d, int v);

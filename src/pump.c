@@ -27,6 +27,8 @@ pump_open(struct link *l, int fd, const struct conn_env *env, const char *remote
 	l->env = env;
 	l->state = PUMP_HANDSHAKE;
 	l->peeked = 0;
+	l->ahead_off = l->ahead_len = 0;
+	l->drained = 0;
 	l->deadline_us = now + (uint64_t)env->lim->header_timeout_ms * 1000;
 	snprintf(l->remote, sizeof(l->remote), "%s", remote);
 	memset(&l->conn, 0, sizeof(l->conn));
@@ -95,26 +97,66 @@ pump_send(struct link *l)
 	return n < 0 && (errno == EAGAIN || errno == EINTR) ? 0 : -1;
 }
 
-/* Reads ciphertext from the socket. Returns 1 progress, 0 would block, -1 EOF/error. */
+/*
+ * How far a read into the engine's input buffer at p may go. BearSSL asks
+ * for a record's 5-byte header, then for its body, each at its place in
+ * the input buffer (header at the start, body right after it, decrypted
+ * in place): a read of exactly what it asks costs two recv() per record
+ * and a third that says EAGAIN. Once the session is open the read takes
+ * what the buffer has room for, so one recv() brings a whole request
+ * (several records if they fit); bytes past the record the engine is
+ * filling wait in the buffer, beyond that record, where the engine never
+ * writes, and are handed over (moved to where it asks) as it asks.
+ */
+static size_t
+pump_read_room(const struct link *l, const unsigned char *p, size_t len)
+{
+	const unsigned char *end = l->tls.ibuf + sizeof(l->tls.ibuf);
+
+	if (l->state != PUMP_OPEN || p < l->tls.ibuf || p + len > end)
+		return len;
+	return (size_t)(end - p);
+}
+
+/*
+ * Feeds the engine ciphertext: bytes read ahead first, else what one
+ * recv() brings. After a short read the socket is empty: no recv() until
+ * epoll (level-triggered) says there is more, so no read ends in EAGAIN.
+ * Returns 1 progress, 0 would block, -1 EOF/error.
+ */
 static int
 pump_recv(struct link *l)
 {
 	br_ssl_engine_context *eng = &l->tls.sc.eng;
-	unsigned char *p;
-	size_t len;
+	unsigned char *p, *src;
+	size_t len, room, k;
 	ssize_t n;
 
 	if (l->state == PUMP_PLAIN ||
 	    (!l->peeked && l->state == PUMP_HANDSHAKE && pump_plain_http(l)))
 		return 0;
 	p = br_ssl_engine_recvrec_buf(eng, &len);
-	n = recv(l->fd, p, len, 0);
-	if (n > 0) {
+	if (l->ahead_len == 0) {
+		if (l->drained)
+			return 0;
+		room = pump_read_room(l, p, len);
+		n = recv(l->fd, p, room, 0);
+		if (n <= 0)
+			return n < 0 && (errno == EAGAIN || errno == EINTR) ? 0 : -1;
 		METRICS_ADD(pump_metrics(l)->bytes_in, (uint64_t)n);
-		br_ssl_engine_recvrec_ack(eng, (size_t)n);
-		return 1;
+		l->drained = (size_t)n < room;
+		l->ahead_off = (size_t)(p - l->tls.ibuf);
+		l->ahead_len = (size_t)n;
 	}
-	return n < 0 && (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+	/* The engine asks at or before where the bytes are: move them down. */
+	src = l->tls.ibuf + l->ahead_off;
+	k = l->ahead_len < len ? l->ahead_len : len;
+	if (src != p)
+		memmove(p, src, k);
+	l->ahead_off += k;
+	l->ahead_len -= k;
+	br_ssl_engine_recvrec_ack(eng, k);
+	return 1;
 }
 
 /* Hands the conn's pending output to the engine. */
@@ -211,6 +253,7 @@ pump_run(struct link *l)
 
 	if (l->state == PUMP_PLAIN)
 		return pump_plain_drain(l);
+	l->drained = 0;		/* called on an event: the socket may have more */
 	do {
 		progress = 0;
 		st = br_ssl_engine_current_state(eng);

@@ -34,6 +34,12 @@ struct link {
 	int			 fd;
 	enum pump_state		 state;
 	int			 peeked;	/* first byte looked at (plain HTTP?) */
+	/*
+	 * Ciphertext read ahead of what the engine asked for, still in
+	 * tls.ibuf (see pump_recv()): [ahead_off, ahead_off + ahead_len).
+	 */
+	size_t			 ahead_off, ahead_len;
+	int			 drained;	/* a read came up short: wait for epoll */
 	uint64_t		 deadline_us;	/* of the handshake, of the linger */
 	char			 remote[64];	/* "ip:port" */
 };

@@ -122,22 +122,41 @@ review_op(struct json *d, int v, const char **op)
 	return 0;
 }
 
+/*
+ * The members of request the review reads, found in one walk over it
+ * (json_get_keys()): the request of a 21 KB pod has a dozen members, one
+ * of them the whole object, and a lookup per member walked them all again.
+ * To add one: an entry here and in review_req_keys.
+ */
+enum review_req_member {
+	RQ_UID, RQ_KIND, RQ_OPERATION, RQ_NAMESPACE, RQ_NAME, RQ_SUBRESOURCE,
+	RQ_DRYRUN, RQ_OBJECT, RQ_OLDOBJECT, NUM_RQ
+};
+static const char *const review_req_keys[NUM_RQ] = {
+	[RQ_UID] = "uid", [RQ_KIND] = "kind", [RQ_OPERATION] = "operation",
+	[RQ_NAMESPACE] = "namespace", [RQ_NAME] = "name",
+	[RQ_SUBRESOURCE] = "subResource", [RQ_DRYRUN] = "dryRun",
+	[RQ_OBJECT] = "object", [RQ_OLDOBJECT] = "oldObject",
+};
+
+/* v if it is an object, else JSON_NONE (null too). */
+static int
+review_if_obj(const struct json *d, int v)
+{
+	return json_type(d, v) == JSON_OBJECT ? v : JSON_NONE;
+}
+
 /* The value of member key if it is an object, else JSON_NONE (null too). */
 static int
 review_obj(struct json *d, int parent, const char *key)
 {
-	int v = json_get(d, parent, key);
-
-	return json_type(d, v) == JSON_OBJECT ? v : JSON_NONE;
+	return review_if_obj(d, json_get(d, parent, key));
 }
 
-/* Optional string member: absent is fine, any other type is not. */
+/* Optional string member v: absent is fine, any other type is not. */
 static int
-review_opt_str(struct json *d, int parent, const char *key, char *dst,
-    size_t cap)
+review_opt_str(struct json *d, int v, char *dst, size_t cap)
 {
-	int v = json_get(d, parent, key);
-
 	if (v == JSON_NONE)
 		return 1;
 	if (json_type(d, v) != JSON_STRING)
@@ -146,10 +165,6 @@ review_opt_str(struct json *d, int parent, const char *key, char *dst,
 	return 1;
 }
 
-/*
- * Checks the envelope and the fields every request carries, fills info
- * and returns the request token, or JSON_NONE with *why set.
- */
 /* The characters of string v unescaped (an invalid byte counts as one). */
 static size_t
 review_uid_runes(struct json *d, int v)
@@ -166,8 +181,13 @@ review_uid_runes(struct json *d, int v)
 	return runes;
 }
 
+/*
+ * Checks the envelope and the fields every request carries, fills info
+ * and m (request's members, enum review_req_member) and returns the
+ * request token, or JSON_NONE with *why set.
+ */
 static int
-review_envelope(struct json *d, struct verdict *info, const char **why)
+review_envelope(struct json *d, struct verdict *info, int *m, const char **why)
 {
 	int req, uid, gvk;
 
@@ -178,8 +198,9 @@ review_envelope(struct json *d, struct verdict *info, const char **why)
 	*why = "missing request";
 	if ((req = review_obj(d, 0, "request")) == JSON_NONE)
 		return JSON_NONE;
+	json_get_keys(d, req, review_req_keys, NUM_RQ, m);
 	*why = "missing request.uid";
-	uid = json_get(d, req, "uid");
+	uid = m[RQ_UID];
 	if (json_type(d, uid) != JSON_STRING || json_str_empty(d, uid))
 		return JSON_NONE;
 	/*
@@ -192,7 +213,7 @@ review_envelope(struct json *d, struct verdict *info, const char **why)
 		return JSON_NONE;
 	review_copy(d, uid, info->uid, sizeof(info->uid));
 	*why = "missing request.kind";
-	gvk = review_obj(d, req, "kind");
+	gvk = review_if_obj(d, m[RQ_KIND]);
 	if (json_type(d, json_get(d, gvk, "kind")) != JSON_STRING)
 		return JSON_NONE;
 	review_copy(d, json_get(d, gvk, "kind"), info->kind, sizeof(info->kind));
@@ -250,30 +271,30 @@ review_pod(struct json *d, int obj, const char *path, int *pod)
  * why the request is unusable.
  */
 static const char *
-review_request(struct json *d, int req, struct admission *rq,
+review_request(struct json *d, const int *m, struct admission *rq,
     struct verdict *info)
 {
 	int v;
 
-	if (!review_op(d, json_get(d, req, "operation"), &rq->op))
+	if (!review_op(d, m[RQ_OPERATION], &rq->op))
 		return "missing or unknown request.operation";
 	memcpy(info->op, rq->op, strlen(rq->op) + 1);
-	if (!review_opt_str(d, req, "namespace", info->ns, sizeof(info->ns)) ||
-	    !review_opt_str(d, req, "name", info->name, sizeof(info->name)) ||
-	    !review_opt_str(d, req, "subResource", rq->subresource,
+	if (!review_opt_str(d, m[RQ_NAMESPACE], info->ns, sizeof(info->ns)) ||
+	    !review_opt_str(d, m[RQ_NAME], info->name, sizeof(info->name)) ||
+	    !review_opt_str(d, m[RQ_SUBRESOURCE], rq->subresource,
 	    sizeof(rq->subresource)))
 		return "request.namespace, name or subResource is not a string";
-	v = json_get(d, req, "dryRun");
+	v = m[RQ_DRYRUN];
 	if (v != JSON_NONE && json_type(d, v) != JSON_BOOL && json_type(d, v) != JSON_NULL)
 		return "request.dryRun is not a boolean";
 	rq->dry_run = json_is_true(d, v);
-	v = json_get(d, req, "object");
+	v = m[RQ_OBJECT];
 	if (v != JSON_NONE && json_type(d, v) != JSON_NULL && json_type(d, v) != JSON_OBJECT)
 		return "request.object is not an object";
-	rq->object = review_obj(d, req, "object");
-	rq->old = review_obj(d, req, "oldObject");
+	rq->object = review_if_obj(d, v);
+	rq->old = review_if_obj(d, m[RQ_OLDOBJECT]);
 	rq->meta = review_obj(d, rq->object, "metadata");
-	rq->kind = kinds_find(d, review_obj(d, req, "kind"), policy_workloads);
+	rq->kind = kinds_find(d, review_if_obj(d, m[RQ_KIND]), policy_workloads);
 	rq->pod = JSON_NONE;
 	if (rq->kind != NULL)
 		return review_pod(d, rq->object, rq->kind->spec, &rq->pod);
@@ -380,13 +401,13 @@ review_admission(struct review_ctx *ctx, struct json *d, int mutate,
 	struct rule_ctx rc;
 	struct patch p;
 	const char *why;
-	int req;
+	int m[NUM_RQ];
 
-	if ((req = review_envelope(d, info, &why)) == JSON_NONE)
+	if (review_envelope(d, info, m, &why) == JSON_NONE)
 		return review_error(out, info, 400, d->bad ? "invalid string escape" : why);
 	memset(&rq, 0, sizeof(rq));
 	rq.d = d;
-	if ((why = review_request(d, req, &rq, info)) != NULL)
+	if ((why = review_request(d, m, &rq, info)) != NULL)
 		return review_error(out, info, 400, why);
 	review_rule_ctx(ctx, &rc, &rq, &p);
 	if (review_in_scope(&rq, mutate))
@@ -395,7 +416,7 @@ review_admission(struct review_ctx *ctx, struct json *d, int mutate,
 		return review_error(out, info, 400, "invalid string escape");
 	if (p.b.overflow)
 		return review_error(out, info, 500, "patch larger than PATCH_MAX");
-	review_put_response(out, d, json_get(d, req, "uid"), &rc, mutate, info);
+	review_put_response(out, d, m[RQ_UID], &rc, mutate, info);
 	if (out->overflow)
 		return review_error(out, info, 500, "response larger than its buffer");
 	return 200;

@@ -60,6 +60,26 @@ static const struct {
 	{ "[]", JSON_ERR_NOTOBJ },
 	{ "\"s\"", JSON_ERR_NOTOBJ },
 	{ "{\"a\":\"unterminated}", JSON_ERR_SYNTAX },
+	/* the grammar jsmn checks (patches/jsmn-grammar.patch) */
+	{ "{\"a\":[],\"b\":{},\"c\":[{},[]]}", JSON_OK },
+	{ "{\"a\":[,1]}", JSON_ERR_SYNTAX },
+	{ "{\"a\"::1}", JSON_ERR_SYNTAX },
+	{ "{\"a\":1,\"b\"}", JSON_ERR_SYNTAX },
+	{ "{\"a\":1},", JSON_ERR_SYNTAX },
+	{ "{}:", JSON_ERR_SYNTAX },
+	{ "{} 1", JSON_ERR_SYNTAX },
+	{ "{} \"x\"", JSON_ERR_SYNTAX },
+	{ "{}]", JSON_ERR_SYNTAX },
+	{ "{\"a\":1 ,\n \"b\" : [ 2 , 3 ] }", JSON_OK },
+	/* strings scanned 16 and 8 bytes at a time (jsmn-strings.patch):
+	 * what ends a run at every offset of a step */
+	{ "{\"a\":\"0123456789abcdefghijklmnop\\\"q\"}", JSON_OK },
+	{ "{\"a\":\"0123456789abcdefghij\x01\"}", JSON_ERR_SYNTAX },
+	{ "{\"a\":\"0123456\x1f" "89abcdefghij\"}", JSON_ERR_SYNTAX },
+	{ "{\"0123456789abcdefghijklmnopqrstu\tv\":1}", JSON_ERR_SYNTAX },
+	{ "{\"a\":\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\x7f\"}", JSON_OK },
+	{ "{\"a\":\"0123456789abcdef\"}", JSON_OK },
+	{ "{\"a\":\"0123456789abcdef", JSON_ERR_SYNTAX },
 };
 
 static void
