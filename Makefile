@@ -127,10 +127,12 @@ $(BEARSSL_STAMP): $(BEARSSL_PATCHES) | build/.deps$(SUFFIX)
 # Debian's prebuilt libbearssl.a is glibc-only (__memcpy_chk): build it with musl.
 # Each BearSSL build starts from an empty directory: the unpacked sources
 # keep their 2018 dates, so old objects would look newer than them.
+# -O3, not -O2: its 32-bit-limb EC code (X25519, P-256) then takes 27% fewer
+# instructions per handshake, ~25% less server CPU (bench/handshake.c).
 $(BEARSSL_LIB): $(BEARSSL_STAMP)
 	rm -rf $(dir $@)
 	$(MAKE) -s -C $(BEARSSL_SRC) lib CONF=Unix BUILD=$(abspath $(dir $@)) \
-	    CC='$(CC)' CFLAGS='-O2 -fno-pic -ffunction-sections -fdata-sections -W -Wall' \
+	    CC='$(CC)' CFLAGS='-O3 -fno-pic -ffunction-sections -fdata-sections -W -Wall' \
 	    >/dev/null
 	@echo "BearSSL built with musl: $@"
 
