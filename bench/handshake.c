@@ -319,6 +319,13 @@ main(int argc, char **argv)
 		}
 		memcpy(pkbuf, pk->key.ec.q, pk->key.ec.qlen);
 		pkc = *pk;
+		/*
+		 * The client's EC implementation also verifies the server's
+		 * signature: it must know the certificate's curve (offered,
+		 * as Go offers P-384 and P-521 too; the server's order puts
+		 * X25519 and P-256 first).
+		 */
+		curves |= 1u << pk->key.ec.curve;
 		pkc.key.ec.q = pkbuf;
 		srv_close(probe);
 	}
