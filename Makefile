@@ -129,7 +129,7 @@ $(BEARSSL_STAMP): $(BEARSSL_PATCHES) | build/.deps$(SUFFIX)
 # keep their 2018 dates, so old objects would look newer than them.
 # The code a handshake spends its time in (EC arithmetic, big integers,
 # constant-time copies: BEARSSL_HOT) is compiled first with -O3, which
-# unrolls its 32-bit-limb loops: 9.3M -> 6.4M server instructions per
+# unrolls its 32-bit-limb loops: 9.3M -> 6.2M server instructions per
 # handshake (bench/handshake.sh) for 12 KB of binary. The rest stays -O2
 # (-O3 there adds 20 KB and saves nothing); BearSSL's make then keeps the
 # hot objects, newer than their sources.
