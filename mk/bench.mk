@@ -5,6 +5,7 @@
 #   make bench RATES="500 2000 5000" RATE_PAYLOADS=pod-large-create   fixed-rate cells (bench/rate)
 #   make bench-callgrind  instructions per 21 KB review vs jsmn alone (valgrind)
 #   make bench-callgrind BENCH_POLICY=policies/pss-restricted.h   the same for another policy
+#   make bench-handshake  server instructions per full TLS handshake, by component (valgrind)
 # Knobs (BENCH_KNOBS, passed to bench/run.sh, documented at its top): SECS RUNS
 # PAYLOADS CONCS NEWCONN_PAYLOADS NEWCONN_CONCS PEERS IDLE_CONNS ... OUTDIR.
 
@@ -15,7 +16,11 @@ BENCH_DEBS	:= wrk hey golang-go python3-flask gunicorn python3-jsonpatch openssl
 		   gnuplot-nox
 BCC		?= cc
 BCFLAGS		:= -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -Isrc -I. -Ibuild/inc
-BENCH_DRIVERS	:= $(BENCH_B)/bench/callgrind_review $(BENCH_B)/bench/callgrind_jsmn
+BENCH_DRIVERS	:= $(BENCH_B)/bench/callgrind_review $(BENCH_B)/bench/callgrind_jsmn \
+		   $(BENCH_B)/bench/handshake
+# The handshake driver links the server's own TLS code and BearSSL build
+# (musl, the Makefile's CFLAGS and $(BEARSSL_LIB)): the code a connection runs.
+HS_SRCS		:= src/tls.c src/auth.c src/pemfile.c src/certinfo.c src/log.c src/json.c
 BENCH_KNOBS	:= SECS RUNS STARTS PAYLOADS CONCS NEWCONN_PAYLOADS NEWCONN_CONCS PEERS ADMISSION_PATH \
 		   IDLE_CONNS IDLE_PAYLOAD BUSY_CONNS BUSY_SECS BUSY_PAYLOAD WARMUP MAX_REQS CALLGRIND CG_N \
 		   PORT_BASE OUTDIR \
@@ -36,6 +41,10 @@ ifeq ($(POLICY),$(BENCH_POLICY))
 $(BENCH_B)/bench/callgrind_%: bench/callgrind_%.c bench/slurp.h $(LIB_SRCS) $(HDRS) $(JSMN_H)
 	@mkdir -p $(dir $@)
 	$(BCC) $(BCFLAGS) $(DEFS) -o $@ $< $(if $(filter %_review,$@),$(LIB_SRCS))
+
+$(BENCH_B)/bench/handshake: bench/handshake.c $(HS_SRCS) $(HDRS) $(JSMN_H) $(BEARSSL_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -g -static -pthread -o $@ $< $(HS_SRCS) $(BEARSSL_LIB)
 endif
 
 # The fixed-rate load generator (bench/rate/rate.c): musl and BearSSL as tinyhook.
@@ -56,7 +65,11 @@ bench-callgrind: bench-drivers
 	@sh scripts/deps.sh valgrind
 	SHARED=$(SHARED) bash bench/callgrind.sh $(BENCH_B)/bench $(CG_N)
 
-.PHONY: bench bench-build bench-drivers bench-callgrind
+bench-handshake: bench-drivers
+	@sh scripts/deps.sh valgrind
+	bash bench/handshake.sh $(BENCH_B)/bench/handshake $(HS_N)
+
+.PHONY: bench bench-build bench-drivers bench-callgrind bench-handshake
 
 # `make test` runs test/it/bench_smoke.sh: it needs wrk and the drivers.
 build/.benchsmokedeps: scripts/deps.sh

@@ -67,6 +67,21 @@ static const uint16_t tls_suites[] = {
 	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 };
 
+/*
+ * The record-layer implementations BearSSL's defaults pick (AES-NI and
+ * PCLMUL, SSE2 ChaCha20, 64-bit Poly1305, or their portable fallbacks),
+ * chosen once: br_ssl_engine_set_default_aes_gcm() and _chapol() ask the
+ * CPU with cpuid on every call, four cpuids per connection, and in a
+ * virtual machine each one traps to the hypervisor (about 3% of a new
+ * connection's CPU, perf). Set by tls_impl_init(), read-only after.
+ */
+static struct {
+	const br_block_ctr_class	*aes_ctr;
+	br_ghash			 ghash;
+	br_chacha20_run			 chacha;
+	br_poly1305_run			 poly;
+} impl;
+
 /* The apiserver offers "h2,http/1.1"; we only ever speak HTTP/1.1. */
 static const char *tls_alpn[] = { "http/1.1" };
 
@@ -320,9 +335,24 @@ tls_store_inspect(const struct tls_creds *c)
 			    ci.subject, ci.sans, when);
 }
 
+/* Lets BearSSL's defaults choose the record implementations, once (impl). */
+static void
+tls_impl_init(void)
+{
+	static br_ssl_engine_context scratch;
+
+	br_ssl_engine_set_default_aes_gcm(&scratch);
+	br_ssl_engine_set_default_chapol(&scratch);
+	impl.aes_ctr = scratch.iaes_ctr;
+	impl.ghash = scratch.ighash;
+	impl.chacha = scratch.ichacha;
+	impl.poly = scratch.ipoly;
+}
+
 int
 tls_store_init(const char *cert_path, const char *key_path, char *err, size_t errlen)
 {
+	tls_impl_init();
 	snprintf(store.cert_path, sizeof(store.cert_path), "%s", cert_path);
 	snprintf(store.key_path, sizeof(store.key_path), "%s", key_path);
 	cache.vtable = &tls_cache_class;
@@ -430,8 +460,13 @@ tls_engine_setup(br_ssl_engine_context *eng)
 	br_ssl_engine_set_hash(eng, br_sha512_ID, &br_sha512_vtable);
 	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
 	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
-	br_ssl_engine_set_default_aes_gcm(eng);
-	br_ssl_engine_set_default_chapol(eng);
+	br_ssl_engine_set_gcm(eng, &br_sslrec_in_gcm_vtable, &br_sslrec_out_gcm_vtable);
+	br_ssl_engine_set_aes_ctr(eng, impl.aes_ctr);
+	br_ssl_engine_set_ghash(eng, impl.ghash);
+	br_ssl_engine_set_chapol(eng, &br_sslrec_in_chapol_vtable,
+	    &br_sslrec_out_chapol_vtable);
+	br_ssl_engine_set_chacha20(eng, impl.chacha);
+	br_ssl_engine_set_poly1305(eng, impl.poly);
 	br_ssl_engine_set_protocol_names(eng, tls_alpn, 1);
 	/* Renegotiation buys nothing here and is an attack surface. */
 	br_ssl_engine_add_flags(eng, BR_OPT_ENFORCE_SERVER_PREFERENCES |
@@ -468,12 +503,17 @@ tls_conn_init(struct tls_conn *c, int probe)
 	br_ssl_engine_set_buffers_bidi(eng, c->ibuf, sizeof(c->ibuf),
 	    c->obuf, sizeof(c->obuf));
 	/*
-	 * Seed from getrandom(2) rather than BearSSL's /dev/urandom seeder:
-	 * a scratch container or chroot has no /dev at all.
+	 * Seed from getrandom(2) only: a scratch container or chroot has no
+	 * /dev for BearSSL's urandom seeder, and its RDRAND seeder (a cpuid
+	 * and 32 draws per engine, about 1.5% of a new connection's CPU)
+	 * adds nothing to 256 bits from the kernel. rng_os_rand_done is the
+	 * field bearssl_ssl.h documents as "OS seeding attempted".
 	 */
 	if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
 		return -1;
 	br_ssl_engine_inject_entropy(eng, seed, sizeof(seed));
+	memset(seed, 0, sizeof(seed));
+	eng->rng_os_rand_done = 1;
 	return br_ssl_server_reset(&c->sc) ? 0 : -1;
 }
 
