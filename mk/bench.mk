@@ -5,6 +5,7 @@
 #   make bench RATES="500 2000 5000" RATE_PAYLOADS=pod-large-create   fixed-rate cells (bench/rate)
 #   make bench-callgrind  instructions per 21 KB review vs jsmn alone (valgrind)
 #   make bench-callgrind BENCH_POLICY=policies/pss-restricted.h   the same for another policy
+#   make bench-callgrind-convert  instructions per ConversionReview of 100 (parse vs conversion)
 #   make bench-handshake  server instructions per full TLS handshake, by component (valgrind)
 # Knobs (BENCH_KNOBS, passed to bench/run.sh, documented at its top): SECS RUNS
 # PAYLOADS CONCS NEWCONN_PAYLOADS NEWCONN_CONCS PEERS IDLE_CONNS ... OUTDIR.
@@ -20,7 +21,7 @@ BENCH_DRIVERS	:= $(BENCH_B)/bench/callgrind_review $(BENCH_B)/bench/callgrind_js
 		   $(BENCH_B)/bench/handshake
 # The handshake driver links the server's own TLS code and BearSSL build
 # (musl, the Makefile's CFLAGS and $(BEARSSL_LIB)): the code a connection runs.
-HS_SRCS		:= src/tls.c src/auth.c src/pemfile.c src/certinfo.c src/log.c src/json.c
+HS_SRCS		:= src/tls.c src/auth.c src/pemfile.c src/certinfo.c src/log.c $(wildcard src/json*.c)
 BENCH_KNOBS	:= SECS RUNS STARTS PAYLOADS CONCS NEWCONN_PAYLOADS NEWCONN_CONCS PEERS ADMISSION_PATH \
 		   IDLE_CONNS IDLE_PAYLOAD BUSY_CONNS BUSY_SECS BUSY_PAYLOAD WARMUP MAX_REQS CALLGRIND CG_N \
 		   PORT_BASE OUTDIR \
@@ -69,7 +70,11 @@ bench-handshake: bench-drivers
 	@sh scripts/deps.sh valgrind
 	bash bench/handshake.sh $(BENCH_B)/bench/handshake $(HS_N)
 
-.PHONY: bench bench-build bench-drivers bench-callgrind bench-handshake
+bench-callgrind-convert: bench-drivers
+	@sh scripts/deps.sh valgrind
+	SHARED=$(SHARED) bash bench/callgrind_convert.sh $(BENCH_B)/bench $(or $(CG_N_CONVERT),100)
+
+.PHONY: bench bench-build bench-drivers bench-callgrind bench-callgrind-convert bench-handshake
 
 # `make test` runs test/it/bench_smoke.sh: it needs wrk and the drivers.
 build/.benchsmokedeps: scripts/deps.sh
