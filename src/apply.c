@@ -14,9 +14,9 @@
 
 #include "json.h"
 #include "limit.h"
-#include "offline.h"
+#include "apply.h"
 
-/* See offline.h. */
+/* See apply.h. */
 int
 apply_unbase64(const char *s, size_t n, struct ostr *o)
 {
@@ -149,7 +149,7 @@ out:
 	return rc;
 }
 
-/* See offline.h. */
+/* See apply.h. */
 int
 apply_patch(const char *obj, size_t objn, const char *ops, size_t opsn, struct ostr *out)
 {
