@@ -14,7 +14,7 @@
 #include "offline_review.h"
 #include "review.h"
 #include "rules.h"
-#include "yml.h"
+#include "yml_write.h"
 
 static const char review_usage[] =
     "usage: tinyhook review [flags] [FILE|DIR|-]...\n"
