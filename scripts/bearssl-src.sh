@@ -11,8 +11,8 @@
 # when they are already applied (an interrupted run); a DIR stamped for
 # other patches is unpacked anew.
 #
-# `apt-get source` needs a deb-src entry; a fresh Debian machine has only
-# "Types: deb" in debian.sources, so as root we derive a deb-src twin of it.
+# The unpacking (and the deb-src entry `apt-get source` needs) is
+# scripts/deb-src.sh's.
 set -eu
 dir=$1
 shift
@@ -21,26 +21,7 @@ stamp=$dir/.tinyhook-patched-$hash
 [ -f "$stamp" ] && exit 0
 
 unpack() {
-	srcs=/etc/apt/sources.list.d/tinyhook-deb-src.sources
-	if ! grep -rqs '^Types:.*deb-src\|^deb-src' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-		if [ "$(id -u)" != 0 ]; then
-			echo "tinyhook: need a deb-src apt entry to fetch bearssl; as root run:" >&2
-			echo "  sed 's/^Types: deb\$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources > $srcs && apt-get update" >&2
-			exit 1
-		fi
-		sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources >"$srcs"
-		apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
-	fi
-	tmp=$(mktemp -d "${TMPDIR:-/tmp}/bearssl.XXXXXX")
-	(cd "$tmp" && apt-get source -qq bearssl >/dev/null 2>&1) || {
-		apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null 2>&1 || true
-		(cd "$tmp" && apt-get source -qq bearssl >/dev/null)
-	}
-	mkdir -p "$(dirname "$dir")"
-	rm -rf "$dir"
-	mv "$tmp"/bearssl-*/ "$dir"
-	rm -rf "$tmp"
-	echo "tinyhook: BearSSL source in $dir" >&2
+	sh "$(dirname "$0")/deb-src.sh" bearssl "$dir"
 }
 
 if [ ! -f "$dir/inc/bearssl.h" ] || ls "$dir"/.tinyhook-patched-* >/dev/null 2>&1; then

@@ -27,8 +27,6 @@ struct offline_opts {
 	FILE			*detail_out;
 };
 
-struct offline;
-
 /* Reviews every object of paths into r. Returns 0, -1 when out of memory. */
 int	offline_run(const struct offline_opts *o, char *const *paths, int n,
 	    struct report *r);
@@ -36,11 +34,6 @@ int	offline_run(const struct offline_opts *o, char *const *paths, int n,
 /* Reviews one JSON document text (a resource written inline in a test file). */
 int	offline_run_text(const struct offline_opts *o, const char *file,
 	    const char *text, size_t len, long line, struct report *r);
-
-/* Patch display (apply.c). */
-int	apply_unbase64(const char *s, size_t n, struct ostr *o);
-int	apply_patch(const char *obj, size_t objn, const char *ops, size_t opsn,
-	    struct ostr *out);
 
 /* Subcommands, dispatched from main(). Each returns the exit code. */
 int	review_cli(int argc, char **argv);

@@ -18,7 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
+#include "limit.h"
+#include "ostr.h"
 #include "yml.h"
+#include "yml_scalar.h"
 
 #ifndef TINYHOOK_YAML
 

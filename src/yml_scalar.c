@@ -27,7 +27,7 @@
 #include <string.h>
 
 #include "limit.h"
-#include "yml.h"
+#include "yml_scalar.h"
 
 #define YML_TAG_PREFIX	"tag:yaml.org,2002:"
 

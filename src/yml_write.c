@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "yml.h"
+#include "json.h"
+#include "ostr.h"
+#include "yml_scalar.h"
+#include "yml_write.h"
 
 /* Whether s[0, n) (unescaped) can be written plain. */
 static int

@@ -28,8 +28,6 @@ LARGE = 32 * 1024
 
 # Generator -> why it is not linear yet (file, function). Remove a line with its fix.
 KNOWN = {
-    "offline-pod-ops": "src/offline.c offline_apply re-parses and copies the whole "
-                       "object for every patch operation it applies for display",
 }
 
 passed = failed = 0

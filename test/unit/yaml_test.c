@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "yml.h"
+#include "yml_scalar.h"
 
 #define STR	"tag:yaml.org,2002:str"
 #define INT	"tag:yaml.org,2002:int"
