@@ -78,6 +78,22 @@ pump_plain_drain(struct link *l)
 	return EPOLLIN | EPOLLRDHUP;
 }
 
+/*
+ * MSG_MORE while the answer has plaintext the engine has not taken yet:
+ * the records of one large answer (a ConversionReview of 100 objects is
+ * 28 records of 4 KiB) then leave as a few large segments instead of one
+ * segment, and one wake-up of the peer, per record: about 30% of the
+ * server CPU of such a conversion (bench, conversion-100 at c=32). The
+ * last record goes without it, which pushes everything out.
+ */
+static int
+pump_more(const struct link *l)
+{
+	size_t n;
+
+	return l->state == PUMP_OPEN && conn_output(&l->conn, &n) != NULL ? MSG_MORE : 0;
+}
+
 /* Writes ciphertext to the socket. Returns 1 progress, 0 would block, -1 dead. */
 static int
 pump_send(struct link *l)
@@ -88,7 +104,7 @@ pump_send(struct link *l)
 	ssize_t n;
 
 	p = br_ssl_engine_sendrec_buf(eng, &len);
-	n = send(l->fd, p, len, MSG_NOSIGNAL);
+	n = send(l->fd, p, len, MSG_NOSIGNAL | pump_more(l));
 	if (n > 0) {
 		METRICS_ADD(pump_metrics(l)->bytes_out, (uint64_t)n);
 		br_ssl_engine_sendrec_ack(eng, (size_t)n);
