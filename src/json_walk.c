@@ -66,6 +66,23 @@ json_skip(const struct json *d, int v)
 	return lo;
 }
 
+/*
+ * json_skip() of key k of an object: the next key. Inline for the member
+ * walks of json_getn() and json_get_keys(): most values they pass over are
+ * scalars or empty, the next key two tokens on, without a call.
+ */
+static inline int
+json_skip_member(const struct json *d, int k)
+{
+	const jsmntok_t *t = TOK(d);
+
+	if (t[k].type != JSMN_STRING || t[k].size == 0)
+		return json_skip(d, k);
+	if (t[k + 1].type == JSMN_PRIMITIVE || t[k + 1].size == 0)
+		return k + 2;
+	return json_skip(d, k + 1);
+}
+
 /* The number of members or elements of v (0 for scalars and absent). */
 int
 json_len(const struct json *d, int v)
@@ -126,7 +143,7 @@ json_getn(struct json *d, int obj, const char *key, size_t n)
 	 * is passed over here, without a call: json_str_eqn() would say the
 	 * same at that byte (the parser refused raw control bytes).
 	 */
-	for (k = obj + 1, left = t[obj].size; left > 0; left--, k = json_skip(d, k)) {
+	for (k = obj + 1, left = t[obj].size; left > 0; left--, k = json_skip_member(d, k)) {
 		r = d->s + t[k].start;
 		if (t[k].end > t[k].start && r[0] != '\\' && (n == 0 || r[0] != key[0]))
 			continue;
@@ -153,7 +170,7 @@ json_get_keys(struct json *d, int obj, const char *const *keys, int n, int *vals
 		vals[i] = JSON_NONE;
 	if (json_type(d, obj) != JSON_OBJECT)
 		return;
-	for (k = obj + 1, left = t[obj].size; left > 0; left--, k = json_skip(d, k)) {
+	for (k = obj + 1, left = t[obj].size; left > 0; left--, k = json_skip_member(d, k)) {
 		r = d->s + t[k].start;
 		for (i = 0; i < n; i++) {
 			/* the first-byte test of json_getn() */

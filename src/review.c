@@ -189,7 +189,8 @@ review_uid_runes(struct json *d, int v)
 static int
 review_envelope(struct json *d, struct verdict *info, int *m, const char **why)
 {
-	int req, uid, gvk;
+	int req, uid, gvk, kind;
+	size_t raw;
 
 	*why = "expected admission.k8s.io/v1 AdmissionReview";
 	if (!json_str_eq(d, json_get(d, 0, "apiVersion"), review_api) ||
@@ -209,14 +210,15 @@ review_envelope(struct json *d, struct verdict *info, int *m, const char **why)
 	 * uid written with escapes or without is the same length).
 	 */
 	*why = "request.uid longer than " REVIEW_UID_RUNES_TEXT " characters";
-	if (review_uid_runes(d, uid) > REVIEW_UID_RUNES)
+	(void)json_raw(d, uid, &raw);	/* never fewer bytes than characters */
+	if (raw > REVIEW_UID_RUNES && review_uid_runes(d, uid) > REVIEW_UID_RUNES)
 		return JSON_NONE;
 	review_copy(d, uid, info->uid, sizeof(info->uid));
 	*why = "missing request.kind";
 	gvk = review_if_obj(d, m[RQ_KIND]);
-	if (json_type(d, json_get(d, gvk, "kind")) != JSON_STRING)
+	if (json_type(d, (kind = json_get(d, gvk, "kind"))) != JSON_STRING)
 		return JSON_NONE;
-	review_copy(d, json_get(d, gvk, "kind"), info->kind, sizeof(info->kind));
+	review_copy(d, kind, info->kind, sizeof(info->kind));
 	return req;
 }
 
