@@ -164,7 +164,8 @@ json_get_keys(struct json *d, int obj, const char *const *keys, int n, int *vals
 {
 	const jsmntok_t *t = TOK(d);
 	const char *r;
-	int i, k, left;
+	size_t rn, j;
+	int i, k, left, plain;
 
 	for (i = 0; i < n; i++)
 		vals[i] = JSON_NONE;
@@ -172,12 +173,25 @@ json_get_keys(struct json *d, int obj, const char *const *keys, int n, int *vals
 		return;
 	for (k = obj + 1, left = t[obj].size; left > 0; left--, k = json_skip_member(d, k)) {
 		r = d->s + t[k].start;
+		rn = (size_t)(t[k].end - t[k].start);
+		/* A plain key (no escape, no control byte) equals keys[i] when
+		 * it has the same bytes: what json_str_eq() would say, without
+		 * the call and its strlen() of keys[i] at every member. */
+		for (j = 0; j < rn && (unsigned char)r[j] >= 0x20 && r[j] != '\\'; j++)
+			;
+		plain = t[k].type == JSMN_STRING && j == rn;
 		for (i = 0; i < n; i++) {
 			/* the first-byte test of json_getn() */
-			if (t[k].end > t[k].start && r[0] != '\\' && r[0] != keys[i][0])
+			if (rn > 0 && r[0] != '\\' && r[0] != keys[i][0])
 				continue;
-			if (json_str_eq(d, k, keys[i]))
+			if (plain) {
+				for (j = 0; j < rn && r[j] == keys[i][j]; j++)
+					;
+				if (j == rn && keys[i][rn] == '\0')
+					vals[i] = k + 1;
+			} else if (json_str_eq(d, k, keys[i])) {
 				vals[i] = k + 1;
+			}
 		}
 	}
 }

@@ -245,16 +245,18 @@ review_pod(struct json *d, int obj, const char *path, int *pod)
 	static const char *const lists[] = {
 		"containers", "initContainers", "ephemeralContainers",
 	};
-	size_t i;
-	int v, c, broken;
+	int i, v, c, broken, have[sizeof(lists) / sizeof(lists[0])];
 
 	v = json_walk(d, obj, path, &broken);
 	if (broken)
 		return "malformed object: a pod spec step is not an object";
 	if (json_type(d, v) != JSON_OBJECT)
 		return NULL;
-	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
-		c = json_get(d, v, lists[i]);
+	/* the three lists in one walk over the spec (the answer does not
+	 * depend on d->bad once the lists are looked at: see the caller) */
+	json_get_keys(d, v, lists, (int)(sizeof(lists) / sizeof(lists[0])), have);
+	for (i = 0; i < (int)(sizeof(lists) / sizeof(lists[0])); i++) {
+		c = have[i];
 		if (!review_shape_ok(d, c, JSON_ARRAY))
 			return "malformed object: a container list is not an array";
 		for (c = json_first(d, c); c != JSON_NONE; c = json_next(d, c))
