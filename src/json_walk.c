@@ -174,16 +174,20 @@ json_get_keys(struct json *d, int obj, const char *const *keys, int n, int *vals
 	for (k = obj + 1, left = t[obj].size; left > 0; left--, k = json_skip_member(d, k)) {
 		r = d->s + t[k].start;
 		rn = (size_t)(t[k].end - t[k].start);
-		/* A plain key (no escape, no control byte) equals keys[i] when
-		 * it has the same bytes: what json_str_eq() would say, without
-		 * the call and its strlen() of keys[i] at every member. */
-		for (j = 0; j < rn && (unsigned char)r[j] >= 0x20 && r[j] != '\\'; j++)
-			;
-		plain = t[k].type == JSMN_STRING && j == rn;
+		plain = -1;	/* not looked at yet */
 		for (i = 0; i < n; i++) {
 			/* the first-byte test of json_getn() */
 			if (rn > 0 && r[0] != '\\' && r[0] != keys[i][0])
 				continue;
+			/* A plain key (no escape, no control byte) equals keys[i]
+			 * when it has the same bytes: what json_str_eq() would
+			 * say, without the call and its strlen() of keys[i]. */
+			if (plain < 0) {
+				for (j = 0; j < rn && (unsigned char)r[j] >= 0x20 &&
+				    r[j] != '\\'; j++)
+					;
+				plain = t[k].type == JSMN_STRING && j == rn;
+			}
 			if (plain) {
 				for (j = 0; j < rn && r[j] == keys[i][j]; j++)
 					;

@@ -231,21 +231,26 @@ review_shape_ok(const struct json *d, int v, enum json_type t)
 	return have == JSON_ABSENT || have == JSON_NULL || have == t;
 }
 
+/* The container lists of a PodSpec, as review_pod() finds them. */
+enum review_list { REVIEW_MAIN, REVIEW_INIT, REVIEW_EPHEMERAL, NUM_REVIEW_LISTS };
+
 /*
  * Finds the PodSpec at path (e.g. "spec.template.spec") in obj and checks
  * the shapes the rules rely on: every step an object, the container lists
  * arrays of objects, images strings. The apiserver decodes objects into
  * typed structs first, so it never sends other shapes; a caller that does
  * gets a 400 rather than a policy that looked at nothing and allowed.
- * Returns NULL or the reason.
+ * Returns NULL or the reason; with *pod set, have[enum review_list] holds
+ * the lists' tokens (JSON_NONE when absent).
  */
 static const char *
-review_pod(struct json *d, int obj, const char *path, int *pod)
+review_pod(struct json *d, int obj, const char *path, int *pod, int *have)
 {
 	static const char *const lists[] = {
-		"containers", "initContainers", "ephemeralContainers",
+		[REVIEW_MAIN] = "containers", [REVIEW_INIT] = "initContainers",
+		[REVIEW_EPHEMERAL] = "ephemeralContainers",
 	};
-	int i, v, c, broken, have[sizeof(lists) / sizeof(lists[0])];
+	int i, v, c, broken;
 
 	v = json_walk(d, obj, path, &broken);
 	if (broken)
@@ -254,8 +259,8 @@ review_pod(struct json *d, int obj, const char *path, int *pod)
 		return NULL;
 	/* the three lists in one walk over the spec (the answer does not
 	 * depend on d->bad once the lists are looked at: see the caller) */
-	json_get_keys(d, v, lists, (int)(sizeof(lists) / sizeof(lists[0])), have);
-	for (i = 0; i < (int)(sizeof(lists) / sizeof(lists[0])); i++) {
+	json_get_keys(d, v, lists, NUM_REVIEW_LISTS, have);
+	for (i = 0; i < NUM_REVIEW_LISTS; i++) {
 		c = have[i];
 		if (!review_shape_ok(d, c, JSON_ARRAY))
 			return "malformed object: a container list is not an array";
@@ -276,7 +281,7 @@ review_pod(struct json *d, int obj, const char *path, int *pod)
  */
 static const char *
 review_request(struct json *d, const int *m, struct admission *rq,
-    struct verdict *info)
+    struct verdict *info, int *lists)
 {
 	int v;
 
@@ -301,7 +306,7 @@ review_request(struct json *d, const int *m, struct admission *rq,
 	rq->kind = kinds_find(d, review_if_obj(d, m[RQ_KIND]), policy_workloads);
 	rq->pod = JSON_NONE;
 	if (rq->kind != NULL)
-		return review_pod(d, rq->object, rq->kind->spec, &rq->pod);
+		return review_pod(d, rq->object, rq->kind->spec, &rq->pod, lists);
 	return NULL;
 }
 
@@ -405,15 +410,18 @@ review_admission(struct review_ctx *ctx, struct json *d, int mutate,
 	struct rule_ctx rc;
 	struct patch p;
 	const char *why;
-	int m[NUM_RQ];
+	int m[NUM_RQ], lists[NUM_REVIEW_LISTS];
 
 	if (review_envelope(d, info, m, &why) == JSON_NONE)
 		return review_error(out, info, 400, d->bad ? "invalid string escape" : why);
 	memset(&rq, 0, sizeof(rq));
 	rq.d = d;
-	if ((why = review_request(d, m, &rq, info)) != NULL)
+	if ((why = review_request(d, m, &rq, info, lists)) != NULL)
 		return review_error(out, info, 400, why);
 	review_rule_ctx(ctx, &rc, &rq, &p);
+	if (rq.pod != JSON_NONE)	/* review_pod() found the lists */
+		rules_set_lists(&rc, lists[REVIEW_INIT], lists[REVIEW_MAIN],
+		    lists[REVIEW_EPHEMERAL]);
 	if (review_in_scope(&rq, mutate))
 		rules_run(&rc, policy_rules, policy_nrules, mutate);
 	if (d->bad)

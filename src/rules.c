@@ -24,6 +24,8 @@ static const struct {
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
 _Static_assert(NELEM(rules_lists) == RULES_NLISTS, "rule_ctx.lists_tok: one per list");
+_Static_assert(RULES_INIT == 1 && RULES_MAIN == 2 && RULES_EPHEMERAL == 4,
+    "rules_set_lists(): rules_lists in this order");
 
 /* json_get(meta, "labels"), looked up once per review (rule_ctx.known). */
 static int
@@ -34,6 +36,16 @@ rules_labels_tok(struct rule_ctx *rc)
 		rc->known |= RULES_KNOWN_LABELS;
 	}
 	return rc->labels_tok;
+}
+
+/* See rules.h. */
+void
+rules_set_lists(struct rule_ctx *rc, int init, int containers, int ephemeral)
+{
+	rc->lists_tok[0] = init;	/* rules_lists' order */
+	rc->lists_tok[1] = containers;
+	rc->lists_tok[2] = ephemeral;
+	rc->known |= RULES_INIT | RULES_MAIN | RULES_EPHEMERAL;
 }
 
 /* json_get(pod, rules_lists[l].name), looked up once per review. */

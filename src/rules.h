@@ -232,6 +232,12 @@ int	rules_spent(const struct rule_ctx *rc, const struct rule *r);
 void	rules_each_container(struct rule_ctx *rc, const struct rule *r,
 	    unsigned lists, rules_container_fn *fn);
 int	rules_labels(struct rule_ctx *rc);
+/*
+ * Tells rc what json_get(rq->pod, ...) gives for "initContainers",
+ * "containers" and "ephemeralContainers", for a caller that looked them up
+ * already (the review, checking their shapes): no rule looks them up again.
+ */
+void	rules_set_lists(struct rule_ctx *rc, int init, int containers, int ephemeral);
 void	rules_patch_label(struct rule_ctx *rc, const char *key, const char *value);
 void	rules_patch_container(struct rule_ctx *rc, const char *list, int index,
 	    const char *field);
