@@ -124,18 +124,26 @@ json_char(const char *s, size_t n, size_t *i, char out[4])
 long
 json_unescape(const char *s, size_t n, char *dst, size_t cap)
 {
-	size_t i = 0, o = 0;
+	size_t i = 0, o = 0, j, m, room;
 	char ch[4];
 	int k, cut = 0;
 
 	while (i < n) {
-		/* A plain byte is itself (json_char() would say so): no call. */
-		if ((unsigned char)s[i] >= 0x20 && s[i] != '\\') {
-			if (cut || o + 1 >= cap)
+		/* A run of plain bytes is itself (json_char() would say so):
+		 * copied whole, as much as fits before the NUL. */
+		for (j = i; j < n && (unsigned char)s[j] >= 0x20 && s[j] != '\\'; j++)
+			;
+		if (j > i) {
+			m = j - i;
+			room = cap > o + 1 ? cap - 1 - o : 0;
+			if (cut || m > room) {
+				m = cut ? 0 : room;
 				cut = 1;
-			else
-				dst[o++] = s[i];
-			i++;
+			}
+			if (m > 0)
+				memcpy(dst + o, s + i, m);
+			o += m;
+			i = j;
 			continue;
 		}
 		if ((k = json_char(s, n, &i, ch)) < 0)

@@ -66,6 +66,23 @@ json_skip(const struct json *d, int v)
 	return lo;
 }
 
+/*
+ * json_skip() of key k of an object: the next key. Inline for the member
+ * walks of json_getn() and json_get_keys(): most values they pass over are
+ * scalars or empty, the next key two tokens on, without a call.
+ */
+static inline int
+json_skip_member(const struct json *d, int k)
+{
+	const jsmntok_t *t = TOK(d);
+
+	if (t[k].type != JSMN_STRING || t[k].size == 0)
+		return json_skip(d, k);
+	if (t[k + 1].type == JSMN_PRIMITIVE || t[k + 1].size == 0)
+		return k + 2;
+	return json_skip(d, k + 1);
+}
+
 /* The number of members or elements of v (0 for scalars and absent). */
 int
 json_len(const struct json *d, int v)
@@ -126,7 +143,7 @@ json_getn(struct json *d, int obj, const char *key, size_t n)
 	 * is passed over here, without a call: json_str_eqn() would say the
 	 * same at that byte (the parser refused raw control bytes).
 	 */
-	for (k = obj + 1, left = t[obj].size; left > 0; left--, k = json_skip(d, k)) {
+	for (k = obj + 1, left = t[obj].size; left > 0; left--, k = json_skip_member(d, k)) {
 		r = d->s + t[k].start;
 		if (t[k].end > t[k].start && r[0] != '\\' && (n == 0 || r[0] != key[0]))
 			continue;
@@ -147,20 +164,38 @@ json_get_keys(struct json *d, int obj, const char *const *keys, int n, int *vals
 {
 	const jsmntok_t *t = TOK(d);
 	const char *r;
-	int i, k, left;
+	size_t rn, j;
+	int i, k, left, plain;
 
 	for (i = 0; i < n; i++)
 		vals[i] = JSON_NONE;
 	if (json_type(d, obj) != JSON_OBJECT)
 		return;
-	for (k = obj + 1, left = t[obj].size; left > 0; left--, k = json_skip(d, k)) {
+	for (k = obj + 1, left = t[obj].size; left > 0; left--, k = json_skip_member(d, k)) {
 		r = d->s + t[k].start;
+		rn = (size_t)(t[k].end - t[k].start);
+		plain = -1;	/* not looked at yet */
 		for (i = 0; i < n; i++) {
 			/* the first-byte test of json_getn() */
-			if (t[k].end > t[k].start && r[0] != '\\' && r[0] != keys[i][0])
+			if (rn > 0 && r[0] != '\\' && r[0] != keys[i][0])
 				continue;
-			if (json_str_eq(d, k, keys[i]))
+			/* A plain key (no escape, no control byte) equals keys[i]
+			 * when it has the same bytes: what json_str_eq() would
+			 * say, without the call and its strlen() of keys[i]. */
+			if (plain < 0) {
+				for (j = 0; j < rn && (unsigned char)r[j] >= 0x20 &&
+				    r[j] != '\\'; j++)
+					;
+				plain = t[k].type == JSMN_STRING && j == rn;
+			}
+			if (plain) {
+				for (j = 0; j < rn && r[j] == keys[i][j]; j++)
+					;
+				if (j == rn && keys[i][rn] == '\0')
+					vals[i] = k + 1;
+			} else if (json_str_eq(d, k, keys[i])) {
 				vals[i] = k + 1;
+			}
 		}
 	}
 }

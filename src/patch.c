@@ -118,7 +118,7 @@ patch_base64(struct buf *out, const char *s, size_t n)
 	static const char b64[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	const unsigned char *u = (const unsigned char *)s;
-	char q[4];
+	char *q;
 	size_t i;
 	unsigned v;
 
@@ -126,13 +126,15 @@ patch_base64(struct buf *out, const char *s, size_t n)
 		out->overflow = 1;
 		return;
 	}
-	for (i = 0; i + 3 <= n; i += 3) {
+	/* the room is checked: written in place, four bytes at a time */
+	q = out->p + out->len;
+	out->len += patch_base64_len(n);
+	for (i = 0; i + 3 <= n; i += 3, q += 4) {
 		v = (unsigned)u[i] << 16 | (unsigned)u[i + 1] << 8 | u[i + 2];
 		q[0] = b64[v >> 18];
 		q[1] = b64[(v >> 12) & 63];
 		q[2] = b64[(v >> 6) & 63];
 		q[3] = b64[v & 63];
-		buf_put(out, q, 4);
 	}
 	if (i == n)
 		return;
@@ -141,5 +143,4 @@ patch_base64(struct buf *out, const char *s, size_t n)
 	q[1] = b64[(v >> 12) & 63];
 	q[2] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
 	q[3] = '=';
-	buf_put(out, q, 4);
 }

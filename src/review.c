@@ -189,7 +189,8 @@ review_uid_runes(struct json *d, int v)
 static int
 review_envelope(struct json *d, struct verdict *info, int *m, const char **why)
 {
-	int req, uid, gvk;
+	int req, uid, gvk, kind;
+	size_t raw;
 
 	*why = "expected admission.k8s.io/v1 AdmissionReview";
 	if (!json_str_eq(d, json_get(d, 0, "apiVersion"), review_api) ||
@@ -209,14 +210,15 @@ review_envelope(struct json *d, struct verdict *info, int *m, const char **why)
 	 * uid written with escapes or without is the same length).
 	 */
 	*why = "request.uid longer than " REVIEW_UID_RUNES_TEXT " characters";
-	if (review_uid_runes(d, uid) > REVIEW_UID_RUNES)
+	(void)json_raw(d, uid, &raw);	/* never fewer bytes than characters */
+	if (raw > REVIEW_UID_RUNES && review_uid_runes(d, uid) > REVIEW_UID_RUNES)
 		return JSON_NONE;
 	review_copy(d, uid, info->uid, sizeof(info->uid));
 	*why = "missing request.kind";
 	gvk = review_if_obj(d, m[RQ_KIND]);
-	if (json_type(d, json_get(d, gvk, "kind")) != JSON_STRING)
+	if (json_type(d, (kind = json_get(d, gvk, "kind"))) != JSON_STRING)
 		return JSON_NONE;
-	review_copy(d, json_get(d, gvk, "kind"), info->kind, sizeof(info->kind));
+	review_copy(d, kind, info->kind, sizeof(info->kind));
 	return req;
 }
 
@@ -229,30 +231,37 @@ review_shape_ok(const struct json *d, int v, enum json_type t)
 	return have == JSON_ABSENT || have == JSON_NULL || have == t;
 }
 
+/* The container lists of a PodSpec, as review_pod() finds them. */
+enum review_list { REVIEW_MAIN, REVIEW_INIT, REVIEW_EPHEMERAL, NUM_REVIEW_LISTS };
+
 /*
  * Finds the PodSpec at path (e.g. "spec.template.spec") in obj and checks
  * the shapes the rules rely on: every step an object, the container lists
  * arrays of objects, images strings. The apiserver decodes objects into
  * typed structs first, so it never sends other shapes; a caller that does
  * gets a 400 rather than a policy that looked at nothing and allowed.
- * Returns NULL or the reason.
+ * Returns NULL or the reason; with *pod set, have[enum review_list] holds
+ * the lists' tokens (JSON_NONE when absent).
  */
 static const char *
-review_pod(struct json *d, int obj, const char *path, int *pod)
+review_pod(struct json *d, int obj, const char *path, int *pod, int *have)
 {
 	static const char *const lists[] = {
-		"containers", "initContainers", "ephemeralContainers",
+		[REVIEW_MAIN] = "containers", [REVIEW_INIT] = "initContainers",
+		[REVIEW_EPHEMERAL] = "ephemeralContainers",
 	};
-	size_t i;
-	int v, c, broken;
+	int i, v, c, broken;
 
 	v = json_walk(d, obj, path, &broken);
 	if (broken)
 		return "malformed object: a pod spec step is not an object";
 	if (json_type(d, v) != JSON_OBJECT)
 		return NULL;
-	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
-		c = json_get(d, v, lists[i]);
+	/* the three lists in one walk over the spec (the answer does not
+	 * depend on d->bad once the lists are looked at: see the caller) */
+	json_get_keys(d, v, lists, NUM_REVIEW_LISTS, have);
+	for (i = 0; i < NUM_REVIEW_LISTS; i++) {
+		c = have[i];
 		if (!review_shape_ok(d, c, JSON_ARRAY))
 			return "malformed object: a container list is not an array";
 		for (c = json_first(d, c); c != JSON_NONE; c = json_next(d, c))
@@ -272,7 +281,7 @@ review_pod(struct json *d, int obj, const char *path, int *pod)
  */
 static const char *
 review_request(struct json *d, const int *m, struct admission *rq,
-    struct verdict *info)
+    struct verdict *info, int *lists)
 {
 	int v;
 
@@ -297,7 +306,7 @@ review_request(struct json *d, const int *m, struct admission *rq,
 	rq->kind = kinds_find(d, review_if_obj(d, m[RQ_KIND]), policy_workloads);
 	rq->pod = JSON_NONE;
 	if (rq->kind != NULL)
-		return review_pod(d, rq->object, rq->kind->spec, &rq->pod);
+		return review_pod(d, rq->object, rq->kind->spec, &rq->pod, lists);
 	return NULL;
 }
 
@@ -401,15 +410,18 @@ review_admission(struct review_ctx *ctx, struct json *d, int mutate,
 	struct rule_ctx rc;
 	struct patch p;
 	const char *why;
-	int m[NUM_RQ];
+	int m[NUM_RQ], lists[NUM_REVIEW_LISTS];
 
 	if (review_envelope(d, info, m, &why) == JSON_NONE)
 		return review_error(out, info, 400, d->bad ? "invalid string escape" : why);
 	memset(&rq, 0, sizeof(rq));
 	rq.d = d;
-	if ((why = review_request(d, m, &rq, info)) != NULL)
+	if ((why = review_request(d, m, &rq, info, lists)) != NULL)
 		return review_error(out, info, 400, why);
 	review_rule_ctx(ctx, &rc, &rq, &p);
+	if (rq.pod != JSON_NONE)	/* review_pod() found the lists */
+		rules_set_lists(&rc, lists[REVIEW_INIT], lists[REVIEW_MAIN],
+		    lists[REVIEW_EPHEMERAL]);
 	if (review_in_scope(&rq, mutate))
 		rules_run(&rc, policy_rules, policy_nrules, mutate);
 	if (d->bad)

@@ -23,6 +23,42 @@ static const struct {
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
+_Static_assert(NELEM(rules_lists) == RULES_NLISTS, "rule_ctx.lists_tok: one per list");
+_Static_assert(RULES_INIT == 1 && RULES_MAIN == 2 && RULES_EPHEMERAL == 4,
+    "rules_set_lists(): rules_lists in this order");
+
+/* json_get(meta, "labels"), looked up once per review (rule_ctx.known). */
+static int
+rules_labels_tok(struct rule_ctx *rc)
+{
+	if (!(rc->known & RULES_KNOWN_LABELS)) {
+		rc->labels_tok = json_get(rc->rq->d, rc->rq->meta, "labels");
+		rc->known |= RULES_KNOWN_LABELS;
+	}
+	return rc->labels_tok;
+}
+
+/* See rules.h. */
+void
+rules_set_lists(struct rule_ctx *rc, int init, int containers, int ephemeral)
+{
+	rc->lists_tok[0] = init;	/* rules_lists' order */
+	rc->lists_tok[1] = containers;
+	rc->lists_tok[2] = ephemeral;
+	rc->known |= RULES_INIT | RULES_MAIN | RULES_EPHEMERAL;
+}
+
+/* json_get(pod, rules_lists[l].name), looked up once per review. */
+static int
+rules_list_tok(struct rule_ctx *rc, size_t l)
+{
+	if (!(rc->known & rules_lists[l].bit)) {
+		rc->lists_tok[l] = json_get(rc->rq->d, rc->rq->pod, rules_lists[l].name);
+		rc->known |= rules_lists[l].bit;
+	}
+	return rc->lists_tok[l];
+}
+
 /*
  * Runs the rules of the table for one route: the MUTATE rules when mutate
  * is set, the DENY / WARN / AUDIT rules otherwise, in table order. A
@@ -282,7 +318,7 @@ rules_each_container(struct rule_ctx *rc, const struct rule *r,
 	for (l = 0; l < NELEM(rules_lists); l++) {
 		if (!(lists & rules_lists[l].bit) || rules_spent(rc, r))
 			continue;
-		arr = json_get(d, rc->rq->pod, rules_lists[l].name);
+		arr = rules_list_tok(rc, l);
 		if (json_type(d, arr) != JSON_ARRAY)
 			continue;
 		for (c = json_first(d, arr), i = 0; c != JSON_NONE && !rules_spent(rc, r);
@@ -386,7 +422,7 @@ int
 rules_labels(struct rule_ctx *rc)
 {
 	struct json *d = rc->rq->d;
-	int l = json_get(d, rc->rq->meta, "labels");
+	int l = rules_labels_tok(rc);
 
 	return json_type(d, l) == JSON_OBJECT ? l : JSON_NONE;
 }
@@ -402,7 +438,7 @@ rules_patch_label(struct rule_ctx *rc, const char *key, const char *value)
 {
 	struct json *d = rc->rq->d;
 	struct patch *p = rc->patch;
-	int l = json_get(d, rc->rq->meta, "labels");
+	int l = rules_labels_tok(rc);
 	int whole = !rc->labels_made && json_is_null(d, l);
 
 	if (!whole && !rc->labels_made && json_type(d, l) != JSON_OBJECT)

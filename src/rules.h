@@ -94,6 +94,8 @@ typedef void rules_container_fn(struct rule_ctx *rc, const struct rule *r,
 #define RULES_MAIN	2
 #define RULES_EPHEMERAL	4
 #define RULES_ALL_CONTAINERS	7
+#define RULES_NLISTS		3	/* the container lists: init, main, ephemeral */
+#define RULES_KNOWN_LABELS	8	/* rule_ctx.known: labels_tok is set */
 
 /*
  * A rule kind: its name (the audit annotation key, and what docs call it),
@@ -135,6 +137,15 @@ struct rule_ctx {
 	 * containers do not each look it up again.
 	 */
 	int			 scratch;
+	/*
+	 * Lookups many rules repeat, made once per review (the document does
+	 * not change): rq->meta's "labels" and rq->pod's container lists (in
+	 * rules.c's order). known has RULES_INIT ... for the lists looked up,
+	 * RULES_KNOWN_LABELS for the labels; 0 (as memset leaves it) is none.
+	 */
+	unsigned		 known;
+	int			 labels_tok;
+	int			 lists_tok[RULES_NLISTS];
 };
 
 /*
@@ -221,6 +232,12 @@ int	rules_spent(const struct rule_ctx *rc, const struct rule *r);
 void	rules_each_container(struct rule_ctx *rc, const struct rule *r,
 	    unsigned lists, rules_container_fn *fn);
 int	rules_labels(struct rule_ctx *rc);
+/*
+ * Tells rc what json_get(rq->pod, ...) gives for "initContainers",
+ * "containers" and "ephemeralContainers", for a caller that looked them up
+ * already (the review, checking their shapes): no rule looks them up again.
+ */
+void	rules_set_lists(struct rule_ctx *rc, int init, int containers, int ephemeral);
 void	rules_patch_label(struct rule_ctx *rc, const char *key, const char *value);
 void	rules_patch_container(struct rule_ctx *rc, const char *list, int index,
 	    const char *field);

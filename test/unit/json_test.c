@@ -193,6 +193,45 @@ test_walk(struct json_store *st)
 	free(mem);
 }
 
+/*
+ * json_get_keys() gives what json_get() gives for each key: plain keys,
+ * escaped ones, prefixes, duplicates (the last wins), the empty key, a
+ * key with an invalid escape (the document marked bad, as by json_get()).
+ */
+static void
+test_get_keys(struct json_store *st)
+{
+	static const char *const docs[] = {
+		("{\"name\":1,\"namespace\":2,\"nam\\u0065\":3,\"\":4,\"n\":5,\"names\":[{\"x\":[1,{}]}],"
+		    "\"kind\":{\"a\":{}},\"kin\":6,\"kind\":7,\"\\u006bind\":8,\"big\":{\"name\":9}}"),
+		"{\"x\":1,\"n\\ud800\":2,\"name\":3}",
+		"{\"\\ud800\":1,\"name\":3}",
+		"{}",
+	};
+	static const char *const keys[] = {
+		"name", "namespace", "", "n", "names", "kind", "kin", "big", "nameX", "x",
+	};
+	int vals[sizeof(keys) / sizeof(keys[0])], k, bad, ok;
+	struct json d;
+	char *mem;
+	size_t i;
+
+	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		ok = parse(&d, st, docs[i], &mem) == JSON_OK;
+		check(ok, "get_keys doc parses", docs[i]);
+		if (!ok)
+			continue;
+		json_get_keys(&d, 0, keys, (int)(sizeof(keys) / sizeof(keys[0])), vals);
+		bad = d.bad;
+		d.bad = 0;
+		for (k = 0; k < (int)(sizeof(keys) / sizeof(keys[0])); k++)
+			check(vals[k] == json_get(&d, 0, keys[k]), "get_keys == get", keys[k]);
+		check(bad == d.bad && bad == (i == 1 || i == 2), "get_keys marks bad as get does",
+		    docs[i]);
+		free(mem);
+	}
+}
+
 static const struct {
 	const char	*raw;		/* JSON string body, escaped */
 	long		 len;		/* expected unescaped length, -1 invalid */
@@ -230,6 +269,14 @@ test_unescape(void)
 	}
 	n = json_unescape("abcdef", 6, out, 4);
 	check(n == -2 && strcmp(out, "abc") == 0, "unescape cut", "abcdef");
+	n = json_unescape("abc", 3, out, 4);
+	check(n == 3 && strcmp(out, "abc") == 0, "unescape: a run that just fits", "abc");
+	n = json_unescape("ab\\ncd\\t", 8, out, 5);
+	check(n == -2 && strcmp(out, "ab\nc") == 0, "unescape cut in a run after an escape", "ab\\ncd\\t");
+	n = json_unescape("ab\\u00e9", 8, out, 4);
+	check(n == -2 && strcmp(out, "ab") == 0, "unescape cut before a wide escape", "ab\\u00e9");
+	n = json_unescape("abcdef\\q", 8, out, 3);
+	check(n == -1, "unescape: invalid escape after the cut still invalid", "abcdef\\q");
 }
 
 static void
@@ -287,6 +334,7 @@ main(void)
 	test_parse(&st);
 	test_limits(&st);
 	test_walk(&st);
+	test_get_keys(&st);
 	test_unescape();
 	test_bad_string(&st);
 	test_write();
