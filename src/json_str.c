@@ -236,7 +236,9 @@ json_str_prefix(struct json *d, int v, const char *prefix)
 int
 json_str_empty(const struct json *d, int v)
 {
-	return json_type(d, v) == JSON_STRING && TOK(d)[v].end == TOK(d)[v].start;
+	size_t n;
+
+	return json_str_raw(d, v, &n) != NULL && n == 0;
 }
 
 /*
