@@ -468,6 +468,17 @@ main(int argc, char **argv)
 	snprintf(cert, sizeof(cert), "%s/tls.crt", o.cert_dir);
 	snprintf(key, sizeof(key), "%s/tls.key", o.cert_dir);
 	/*
+	 * The signals are blocked before the port opens: a SIGTERM sent as
+	 * soon as the port answers (a supervisor, a test) waits for main_loop
+	 * and drains, instead of killing the process with its default action.
+	 */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	/*
 	 * Listen first: a client connecting while the certificate loads waits
 	 * in the backlog instead of being refused and backing off. If the
 	 * certificate is bad we exit and those connections are reset.
@@ -480,12 +491,6 @@ main(int argc, char **argv)
 		fprintf(stderr, "tinyhook: %s\n", err);
 		return 1;
 	}
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	pool_budget_set(o.srv.max_buffer_bytes ? o.srv.max_buffer_bytes : pool_budget_auto());
 	if (pool_budget() < 2 * o.srv.conn.max_body)
 		log_msg(LOG_WARN, "--max-buffer-bytes %zu holds fewer than two --max-body %zu requests",
