@@ -39,19 +39,40 @@ pump_open(struct link *l, int fd, const struct conn_env *env, const char *remote
 /*
  * A client that speaks plain HTTP to the TLS port (a curl without https://,
  * a misconfigured probe) gets what Go's net/http answers, in clear text,
- * instead of a reset it cannot explain. A TLS record starts with its
- * content type (22 for a handshake, 0x80 for SSLv2's hello); an HTTP
- * request starts with an upper-case method.
+ * instead of a reset it cannot explain. The test is Go's own
+ * (tlsRecordHeaderLooksLikeHTTP): the 5 bytes where a TLS record header
+ * would be start one of these requests. A single capital letter is not
+ * enough: one random first byte in ten is one, and garbage must get no
+ * HTTP answer. Fewer than 5 bytes so far are judged on what is there.
  */
+#define PUMP_HTTP_PEEK 5	/* the size of a TLS record header */
+
+static const char pump_http_starts[][PUMP_HTTP_PEEK + 1] = {
+	"GET /", "HEAD ", "POST ", "PUT /", "OPTIO",
+};
+
+static int
+pump_looks_like_http(const char *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(pump_http_starts) / sizeof(pump_http_starts[0]); i++)
+		if (n > 0 && memcmp(b, pump_http_starts[i], n) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 pump_plain_http(struct link *l)
 {
 	static const char msg[] = "HTTP/1.0 400 Bad Request\r\n\r\n"
 	    "Client sent an HTTP request to an HTTPS server.\n";
-	char first;
+	char head[PUMP_HTTP_PEEK];
+	ssize_t n;
 
 	l->peeked = 1;
-	if (recv(l->fd, &first, 1, MSG_PEEK) != 1 || first < 'A' || first > 'Z')
+	n = recv(l->fd, head, sizeof(head), MSG_PEEK);
+	if (n <= 0 || !pump_looks_like_http(head, (size_t)n))
 		return 0;
 	log_msg(LOG_INFO, "%s: plain HTTP request on the TLS port, answered 400", l->remote);
 	METRICS_ADD(pump_metrics(l)->handshake_failures, 1);

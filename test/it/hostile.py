@@ -690,6 +690,37 @@ def _random_bytes():
     return refused(os.urandom(4096))
 
 
+GO_PLAIN_400 = b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n"
+
+
+def plain_answer(data):
+    out, closed = tcp_exchange(data)
+    return out == GO_PLAIN_400 and closed, out[:80], "closed" if closed else "still open (hang)"
+
+
+# Go's net/http answers plain HTTP on its TLS port when the 5 bytes where
+# the record header would be start GET /, HEAD, POST, PUT / or OPTIO
+# (tlsRecordHeaderLooksLikeHTTP); anything else is garbage and gets no
+# HTTP answer, even when it starts with a capital letter (one random first
+# byte in ten does: this case's old flake).
+for _name, _data, _plain in [
+        ("GET /", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", True),
+        ("HEAD", b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n", True),
+        ("POST", b"POST /validate HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}", True),
+        ("PUT /", b"PUT /x HTTP/1.1\r\nHost: x\r\n\r\n", True),
+        ("OPTIONS", b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", True),
+        ("capital-letter garbage", b"Z" + os.urandom(600), False),
+        ("GARBAGE in capitals", b"GARBAGE\r\n" + os.urandom(64), False),
+        ("GET without a slash", b"GETX /" + os.urandom(64), False),
+        ("DELETE (not in Go's list)", b"DELETE / HTTP/1.1\r\nHost: x\r\n\r\n", False)]:
+    if _plain:
+        CASES.append(("plain HTTP %s on the TLS port: Go's clear-text 400, closed" % _name,
+                      lambda d=_data: plain_answer(d)))
+    else:
+        CASES.append(("%s instead of a ClientHello: closed without an HTTP answer" % _name,
+                      lambda d=_data: refused(d)))
+
+
 @case("SSLv2-style ClientHello: refused, closed")
 def _sslv2():
     return refused(bytes.fromhex("802b0103010012000000100000040000050000"
