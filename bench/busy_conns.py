@@ -35,13 +35,14 @@ Exit status 1 if no request was answered.
 """
 import argparse
 import os
-import resource
 import selectors
 import socket
 import ssl
 import sys
 import time
 import urllib.parse
+
+import tlsconn
 
 READ_BYTES = 65536          # one recv: a few TLS records
 HEAD_MAX = 16384            # a response head longer than this is an error
@@ -153,8 +154,7 @@ class Load:
                      "Accept: application/json, */*\r\nUser-Agent: busy_conns\r\n"
                      "Content-Length: %d\r\n\r\n") % (path, self.host, self.port, len(body))
                     ).encode() + body
-        self.ctx = ssl._create_unverified_context()
-        self.ctx.set_alpn_protocols(["http/1.1"])
+        self.ctx = tlsconn.client_context(["http/1.1"])
         self.a = a
         self.sel = selectors.DefaultSelector()
         self.requests = self.errors = self.reopened = 0
@@ -269,10 +269,7 @@ class Load:
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--url", required=True)
-    ap.add_argument("--payload", required=True)
-    ap.add_argument("--pid", type=int, required=True)
-    ap.add_argument("--conns", type=int, default=256)
+    tlsconn.add_target_args(ap)
     ap.add_argument("--secs", type=float, default=10.0)
     ap.add_argument("--max-reqs", type=int, default=1000000)
     ap.add_argument("--tree", action="store_true")
@@ -287,10 +284,7 @@ def main():
     if a.conns < 1 or a.secs <= 0 or a.max_reqs < 1:
         ap.error("--conns, --secs and --max-reqs must be positive")
 
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    need = a.conns * 2 + 64     # reopened connections linger until closed
-    if soft != resource.RLIM_INFINITY and soft < need:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(need, hard), hard))
+    tlsconn.raise_nofile(a.conns * 2 + 64)     # reopened connections linger until closed
 
     load = Load(a)
     pids = pids_of(a.pid, a.tree)

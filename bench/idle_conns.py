@@ -18,13 +18,13 @@ the whole run stops opening connections after --timeout seconds.
 """
 import argparse
 import http.client
-import resource
 import select
-import ssl
 import subprocess
 import sys
 import time
 import urllib.parse
+
+import tlsconn
 
 
 def rss_kb(rss_sh, pid, tree):
@@ -37,10 +37,7 @@ def rss_kb(rss_sh, pid, tree):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--url", required=True)
-    ap.add_argument("--payload", required=True)
-    ap.add_argument("--pid", type=int, required=True)
-    ap.add_argument("--conns", type=int, default=256)
+    tlsconn.add_target_args(ap)
     ap.add_argument("--tree", action="store_true")
     ap.add_argument("--rss-sh", default="rss.sh")
     ap.add_argument("--settle", type=float, default=0.5)
@@ -48,13 +45,9 @@ def main():
     a = ap.parse_args()
     u = urllib.parse.urlsplit(a.url)
     body = open(a.payload, "rb").read()
-    ctx = ssl._create_unverified_context()
+    ctx = tlsconn.client_context()
 
-    # one descriptor per connection, plus Python's own
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    need = a.conns + 64
-    if soft != resource.RLIM_INFINITY and soft < need:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(need, hard), hard))
+    tlsconn.raise_nofile(a.conns + 64)    # one descriptor per connection, plus Python's own
 
     before = rss_kb(a.rss_sh, a.pid, a.tree)
     t0 = time.monotonic()

@@ -142,8 +142,6 @@
 #define JSON_MAX_TOKENS		(1 << 20)	/* ~20 MiB of tokens; above: 413 */
 #define JSON_MIN_TOKENS		4096		/* first token array of a worker */
 #define JSON_MAX_LEN		0x7fffff00u	/* jsmn offsets are int */
-/* Frames of the structure check: a container or an object key. */
-#define JSON_CHECK_FRAMES	(2 * JSON_MAX_DEPTH + 2)
 
 /* AdmissionReview decode and encode (review.c). */
 /* Envelope of the response without the variable parts (uid, messages). */

@@ -33,6 +33,9 @@ $(TB)/%_test: test/unit/%_test.c $(LIB_SRCS) $(HDRS) $(wildcard test/unit/*.h) $
 	@mkdir -p $(dir $@)
 	$(TCC) $(TCFLAGS) $(DEFS) -o $@ $< $(LIB_SRCS)
 
+# hist_test.c tests the bench's histogram (bench/rate/hist.h), which HDRS does not list.
+$(TB)/hist_test: bench/rate/hist.h
+
 unit: $(UNIT)
 
 # The server itself under ASan+UBSan (LeakSanitizer at exit), with BearSSL
