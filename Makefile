@@ -75,8 +75,16 @@ WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Werror=incompatible-pointer-types -Werror=int-conversion
 OPT	?= -Os
 STRIP	?= -s
+# No .eh_frame: in plain C nothing unwinds (no C++, no -fexceptions, no
+# backtrace(); musl's pthread_cancel cleanup does not unwind either), yet
+# x86-64 gcc emits unwind tables by default: 33,112 bytes of the stripped
+# binary (ours 17.5 KB, BearSSL 12.6 KB, libyaml 2.9 KB; musl's libc.a has
+# none). The code is unchanged (.text byte for byte). Cost: gdb on a core
+# of the stripped binary unwinds by prologue analysis; -g builds (the bench
+# drivers) still get .debug_frame. Also in BEARSSL_CF and libyaml's rule.
+NOUNWIND := -fno-asynchronous-unwind-tables -fno-unwind-tables
 CFLAGS	= $(OPT) -std=c11 -D_GNU_SOURCE $(WARN) -Isrc -I. -Ibuild/inc \
-	   -I$(BEARSSL_SRC)/inc -fno-plt -ffunction-sections -fdata-sections
+	   -I$(BEARSSL_SRC)/inc -fno-plt -ffunction-sections -fdata-sections $(NOUNWIND)
 DEFS	:= -DPOLICY_FILE='"$(abspath $(POLICY))"' -DPOLICY_NAME='"$(PNAME)"' \
 	   -DPOLICY_HASH='"$(PHASH)"' -DTINYHOOK_VERSION='"$(VERSION)"'
 # Only the main build links libyaml; unit, fuzz and ASan builds get yml.c's stub.
@@ -130,6 +138,19 @@ $(JSMN_H): build/.deps$(SUFFIX) $(JSMN_PATCHES)
 $(BEARSSL_STAMP): $(BEARSSL_PATCHES) | build/.deps$(SUFFIX)
 	sh scripts/bearssl-src.sh $(BEARSSL_SRC) $(BEARSSL_PATCHES)
 
+# The flags of the third-party builds, one file each: rewritten only when
+# they change, so a changed flag (here or on the command line) rebuilds
+# BearSSL or libyaml, whose rules otherwise depend on their sources only.
+BEARSSL_FLAGS := build/.bearssl-flags$(SUFFIX)
+LIBYAML_FLAGS := build/.libyaml-flags$(SUFFIX)
+$(BEARSSL_FLAGS): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(CC) $(BEARSSL_CF) $(BEARSSL_O3) $(BEARSSL_O2)' | cmp -s - $@ || \
+	    echo '$(CC) $(BEARSSL_CF) $(BEARSSL_O3) $(BEARSSL_O2)' >$@
+$(LIBYAML_FLAGS): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(CC) $(LIBYAML_CF)' | cmp -s - $@ || echo '$(CC) $(LIBYAML_CF)' >$@
+
 # Debian's prebuilt libbearssl.a is glibc-only (__memcpy_chk): build it with musl.
 # Each BearSSL build starts from an empty directory: the unpacked sources
 # keep their 2018 dates, so old objects would look newer than them.
@@ -139,16 +160,18 @@ $(BEARSSL_STAMP): $(BEARSSL_PATCHES) | build/.deps$(SUFFIX)
 # handshake (bench/handshake.sh) for 12 KB of binary. The rest stays -O2
 # (-O3 there adds 20 KB and saves nothing); BearSSL's make then keeps the
 # hot objects, newer than their sources.
-BEARSSL_CF := -fno-pic -ffunction-sections -fdata-sections -W -Wall
-BEARSSL_HOT = $$(cd $(BEARSSL_SRC)/src && ls ec/*.c int/i31_*.c codec/ccopy.c | \
+BEARSSL_CF := -fno-pic -ffunction-sections -fdata-sections $(NOUNWIND) -W -Wall
+BEARSSL_O3 := ec/*.c int/i31_*.c codec/ccopy.c
+BEARSSL_O2 := -O2
+BEARSSL_HOT = $$(cd $(BEARSSL_SRC)/src && ls $(BEARSSL_O3) | \
 	   sed 's|.*/\(.*\)\.c$$|$(abspath $(dir $@))/obj/\1.o|')
-$(BEARSSL_LIB): $(BEARSSL_STAMP)
+$(BEARSSL_LIB): $(BEARSSL_STAMP) $(BEARSSL_FLAGS)
 	rm -rf $(dir $@)
 	mkdir -p $(dir $@)obj
 	$(MAKE) -s -C $(BEARSSL_SRC) CONF=Unix BUILD=$(abspath $(dir $@)) \
 	    CC='$(CC)' CFLAGS='-O3 $(BEARSSL_CF)' $(BEARSSL_HOT) >/dev/null
 	$(MAKE) -s -C $(BEARSSL_SRC) lib CONF=Unix BUILD=$(abspath $(dir $@)) \
-	    CC='$(CC)' CFLAGS='-O2 $(BEARSSL_CF)' >/dev/null
+	    CC='$(CC)' CFLAGS='$(BEARSSL_O2) $(BEARSSL_CF)' >/dev/null
 	@echo "BearSSL built with musl: $@"
 
 # libyaml (Debian's source package) for the offline reviewer's YAML input:
@@ -156,9 +179,10 @@ $(BEARSSL_LIB): $(BEARSSL_STAMP)
 $(LIBYAML_SRC)/src/parser.c: | build/.deps$(SUFFIX)
 	sh scripts/libyaml-src.sh $(LIBYAML_SRC)
 
-$(LIBYAML_B)/%.o: $(LIBYAML_SRC)/src/parser.c
+LIBYAML_CF := -Os -std=gnu99 -fno-pic -ffunction-sections -fdata-sections $(NOUNWIND) -w
+$(LIBYAML_B)/%.o: $(LIBYAML_SRC)/src/parser.c $(LIBYAML_FLAGS)
 	@mkdir -p $(dir $@)
-	$(CC) -Os -std=gnu99 -fno-pic -ffunction-sections -fdata-sections -w \
+	$(CC) $(LIBYAML_CF) \
 	    -DYAML_DECLARE_STATIC -I$(LIBYAML_SRC)/include \
 	    $$(sed -n 's/^set (YAML_VERSION_\([A-Z]*\) \([0-9]*\))/-DYAML_VERSION_\1=\2/p' \
 	    $(LIBYAML_SRC)/CMakeLists.txt) -DYAML_VERSION_STRING='"libyaml"' \
