@@ -145,8 +145,8 @@ BEARSSL_FLAGS := build/.bearssl-flags$(SUFFIX)
 LIBYAML_FLAGS := build/.libyaml-flags$(SUFFIX)
 $(BEARSSL_FLAGS): FORCE
 	@mkdir -p $(dir $@)
-	@echo '$(CC) $(BEARSSL_CF) $(BEARSSL_O3) $(BEARSSL_O2)' | cmp -s - $@ || \
-	    echo '$(CC) $(BEARSSL_CF) $(BEARSSL_O3) $(BEARSSL_O2)' >$@
+	@echo '$(CC) $(BEARSSL_CF) O3 $(BEARSSL_O3) Os $(BEARSSL_OS)' | cmp -s - $@ || \
+	    echo '$(CC) $(BEARSSL_CF) O3 $(BEARSSL_O3) Os $(BEARSSL_OS)' >$@
 $(LIBYAML_FLAGS): FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(CC) $(LIBYAML_CF)' | cmp -s - $@ || echo '$(CC) $(LIBYAML_CF)' >$@
@@ -154,24 +154,32 @@ $(LIBYAML_FLAGS): FORCE
 # Debian's prebuilt libbearssl.a is glibc-only (__memcpy_chk): build it with musl.
 # Each BearSSL build starts from an empty directory: the unpacked sources
 # keep their 2018 dates, so old objects would look newer than them.
-# The code a handshake spends its time in (EC arithmetic, big integers,
-# constant-time copies: BEARSSL_HOT) is compiled first with -O3, which
-# unrolls its 32-bit-limb loops: 9.3M -> 6.2M server instructions per
-# handshake (bench/handshake.sh) for 12 KB of binary. The rest stays -O2
-# (-O3 there adds 20 KB and saves nothing); BearSSL's make then keeps the
-# hot objects, newer than their sources.
+# The code a handshake spends its time in is compiled first with -O3,
+# which unrolls its 32-bit-limb loops: the X25519 and P-256 field code and
+# the constant-time copies, 9.3M -> 6.2M server instructions per handshake
+# (bench/handshake.sh), ~11 KB of code. Only those three: -O3 on the rest of
+# ec/ and int/i31_* (ECDSA mod n, the generic P-384/P-521 code) added 2.6 KB
+# for nothing (X25519 handshake 6,222,772 with it, 6,222,820 without; a
+# P-384 key's 29,290,315 and 29,291,822). The decoders that run only when the
+# certificate, key or client CAs are (re)loaded are -Os (1,008 bytes less).
+# The rest stays -O2: -O3 there adds 20 KB and saves nothing, and -Os on the
+# handshake engine (ssl_hs_server, 1.7 KB) costs +51,000 instructions per
+# handshake (+0.8%). BearSSL's make then keeps the objects built first,
+# newer than their sources.
 BEARSSL_CF := -fno-pic -ffunction-sections -fdata-sections $(NOUNWIND) -W -Wall
-BEARSSL_O3 := ec/*.c int/i31_*.c codec/ccopy.c
-BEARSSL_O2 := -O2
-BEARSSL_HOT = $$(cd $(BEARSSL_SRC)/src && ls $(BEARSSL_O3) | \
+BEARSSL_O3 := ec/ec_c25519_m31.c ec/ec_p256_m31.c codec/ccopy.c
+BEARSSL_OS := codec/pemdec.c x509/skey_decoder.c x509/x509_decoder.c
+bearssl_objs = $$(cd $(BEARSSL_SRC)/src && ls $(1) | \
 	   sed 's|.*/\(.*\)\.c$$|$(abspath $(dir $@))/obj/\1.o|')
 $(BEARSSL_LIB): $(BEARSSL_STAMP) $(BEARSSL_FLAGS)
 	rm -rf $(dir $@)
 	mkdir -p $(dir $@)obj
 	$(MAKE) -s -C $(BEARSSL_SRC) CONF=Unix BUILD=$(abspath $(dir $@)) \
-	    CC='$(CC)' CFLAGS='-O3 $(BEARSSL_CF)' $(BEARSSL_HOT) >/dev/null
+	    CC='$(CC)' CFLAGS='-O3 $(BEARSSL_CF)' $(call bearssl_objs,$(BEARSSL_O3)) >/dev/null
+	$(MAKE) -s -C $(BEARSSL_SRC) CONF=Unix BUILD=$(abspath $(dir $@)) \
+	    CC='$(CC)' CFLAGS='-Os $(BEARSSL_CF)' $(call bearssl_objs,$(BEARSSL_OS)) >/dev/null
 	$(MAKE) -s -C $(BEARSSL_SRC) lib CONF=Unix BUILD=$(abspath $(dir $@)) \
-	    CC='$(CC)' CFLAGS='$(BEARSSL_O2) $(BEARSSL_CF)' >/dev/null
+	    CC='$(CC)' CFLAGS='-O2 $(BEARSSL_CF)' >/dev/null
 	@echo "BearSSL built with musl: $@"
 
 # libyaml (Debian's source package) for the offline reviewer's YAML input:
