@@ -75,8 +75,17 @@ WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Werror=incompatible-pointer-types -Werror=int-conversion
 OPT	?= -Os
 STRIP	?= -s
+# No .eh_frame: in plain C nothing unwinds (no C++, no -fexceptions, no
+# backtrace(); musl's pthread_cancel cleanup does not unwind either), yet
+# x86-64 gcc emits unwind tables by default: 33,112 bytes of the stripped
+# binary (ours 17.5 KB, BearSSL 12.6 KB, libyaml 2.9 KB; musl's libc.a has
+# none): 424,008 -> 391,240 bytes (policy.h). The code is unchanged: .text
+# is the same byte for byte. Cost: gdb on a core of the stripped binary
+# unwinds by prologue analysis; -g builds (the handshake driver) still get
+# .debug_frame. Also in BEARSSL_CF and libyaml's rule.
+NOUNWIND := -fno-asynchronous-unwind-tables -fno-unwind-tables
 CFLAGS	= $(OPT) -std=c11 -D_GNU_SOURCE $(WARN) -Isrc -I. -Ibuild/inc \
-	   -I$(BEARSSL_SRC)/inc -fno-plt -ffunction-sections -fdata-sections
+	   -I$(BEARSSL_SRC)/inc -fno-plt -ffunction-sections -fdata-sections $(NOUNWIND)
 DEFS	:= -DPOLICY_FILE='"$(abspath $(POLICY))"' -DPOLICY_NAME='"$(PNAME)"' \
 	   -DPOLICY_HASH='"$(PHASH)"' -DTINYHOOK_VERSION='"$(VERSION)"'
 # Only the main build links libyaml; unit, fuzz and ASan builds get yml.c's stub.
@@ -130,23 +139,46 @@ $(JSMN_H): build/.deps$(SUFFIX) $(JSMN_PATCHES)
 $(BEARSSL_STAMP): $(BEARSSL_PATCHES) | build/.deps$(SUFFIX)
 	sh scripts/bearssl-src.sh $(BEARSSL_SRC) $(BEARSSL_PATCHES)
 
+# The flags of the third-party builds, one file each: rewritten only when
+# they change, so a changed flag (here or on the command line) rebuilds
+# BearSSL or libyaml, whose rules otherwise depend on their sources only.
+BEARSSL_FLAGS := build/.bearssl-flags$(SUFFIX)
+LIBYAML_FLAGS := build/.libyaml-flags$(SUFFIX)
+$(BEARSSL_FLAGS): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(CC) $(BEARSSL_CF) O3 $(BEARSSL_O3) Os $(BEARSSL_OS)' | cmp -s - $@ || \
+	    echo '$(CC) $(BEARSSL_CF) O3 $(BEARSSL_O3) Os $(BEARSSL_OS)' >$@
+$(LIBYAML_FLAGS): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(CC) $(LIBYAML_CF)' | cmp -s - $@ || echo '$(CC) $(LIBYAML_CF)' >$@
+
 # Debian's prebuilt libbearssl.a is glibc-only (__memcpy_chk): build it with musl.
 # Each BearSSL build starts from an empty directory: the unpacked sources
 # keep their 2018 dates, so old objects would look newer than them.
-# The code a handshake spends its time in (EC arithmetic, big integers,
-# constant-time copies: BEARSSL_HOT) is compiled first with -O3, which
-# unrolls its 32-bit-limb loops: 9.3M -> 6.2M server instructions per
-# handshake (bench/handshake.sh) for 12 KB of binary. The rest stays -O2
-# (-O3 there adds 20 KB and saves nothing); BearSSL's make then keeps the
-# hot objects, newer than their sources.
-BEARSSL_CF := -fno-pic -ffunction-sections -fdata-sections -W -Wall
-BEARSSL_HOT = $$(cd $(BEARSSL_SRC)/src && ls ec/*.c int/i31_*.c codec/ccopy.c | \
+# The code a handshake spends its time in is compiled first with -O3,
+# which unrolls its 32-bit-limb loops: the X25519 and P-256 field code and
+# the constant-time copies, 9.3M -> 6.2M server instructions per handshake
+# (bench/handshake.sh), ~11 KB of code. Only those three: -O3 on the rest of
+# ec/ and int/i31_* (ECDSA mod n, the generic P-384/P-521 code) added 2.6 KB
+# for nothing (X25519 handshake 6,222,772 with it, 6,222,820 without; a
+# P-384 key's 29,290,315 and 29,291,822). The decoders that run only when the
+# certificate, key or client CAs are (re)loaded are -Os (1,008 bytes less).
+# The rest stays -O2: -O3 there adds 20 KB and saves nothing, and -Os on the
+# handshake engine (ssl_hs_server, 1.7 KB) costs +51,000 instructions per
+# handshake (+0.8%). BearSSL's make then keeps the objects built first,
+# newer than their sources.
+BEARSSL_CF := -fno-pic -ffunction-sections -fdata-sections $(NOUNWIND) -W -Wall
+BEARSSL_O3 := ec/ec_c25519_m31.c ec/ec_p256_m31.c codec/ccopy.c
+BEARSSL_OS := codec/pemdec.c x509/skey_decoder.c x509/x509_decoder.c
+bearssl_objs = $$(cd $(BEARSSL_SRC)/src && ls $(1) | \
 	   sed 's|.*/\(.*\)\.c$$|$(abspath $(dir $@))/obj/\1.o|')
-$(BEARSSL_LIB): $(BEARSSL_STAMP)
+$(BEARSSL_LIB): $(BEARSSL_STAMP) $(BEARSSL_FLAGS)
 	rm -rf $(dir $@)
 	mkdir -p $(dir $@)obj
 	$(MAKE) -s -C $(BEARSSL_SRC) CONF=Unix BUILD=$(abspath $(dir $@)) \
-	    CC='$(CC)' CFLAGS='-O3 $(BEARSSL_CF)' $(BEARSSL_HOT) >/dev/null
+	    CC='$(CC)' CFLAGS='-O3 $(BEARSSL_CF)' $(call bearssl_objs,$(BEARSSL_O3)) >/dev/null
+	$(MAKE) -s -C $(BEARSSL_SRC) CONF=Unix BUILD=$(abspath $(dir $@)) \
+	    CC='$(CC)' CFLAGS='-Os $(BEARSSL_CF)' $(call bearssl_objs,$(BEARSSL_OS)) >/dev/null
 	$(MAKE) -s -C $(BEARSSL_SRC) lib CONF=Unix BUILD=$(abspath $(dir $@)) \
 	    CC='$(CC)' CFLAGS='-O2 $(BEARSSL_CF)' >/dev/null
 	@echo "BearSSL built with musl: $@"
@@ -156,9 +188,10 @@ $(BEARSSL_LIB): $(BEARSSL_STAMP)
 $(LIBYAML_SRC)/src/parser.c: | build/.deps$(SUFFIX)
 	sh scripts/libyaml-src.sh $(LIBYAML_SRC)
 
-$(LIBYAML_B)/%.o: $(LIBYAML_SRC)/src/parser.c
+LIBYAML_CF := -Os -std=gnu99 -fno-pic -ffunction-sections -fdata-sections $(NOUNWIND) -w
+$(LIBYAML_B)/%.o: $(LIBYAML_SRC)/src/parser.c $(LIBYAML_FLAGS)
 	@mkdir -p $(dir $@)
-	$(CC) -Os -std=gnu99 -fno-pic -ffunction-sections -fdata-sections -w \
+	$(CC) $(LIBYAML_CF) \
 	    -DYAML_DECLARE_STATIC -I$(LIBYAML_SRC)/include \
 	    $$(sed -n 's/^set (YAML_VERSION_\([A-Z]*\) \([0-9]*\))/-DYAML_VERSION_\1=\2/p' \
 	    $(LIBYAML_SRC)/CMakeLists.txt) -DYAML_VERSION_STRING='"libyaml"' \
