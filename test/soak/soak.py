@@ -10,7 +10,10 @@ Phases, each bounded in time and count, all on 127.0.0.1:
   3. soak: wrk drives mixed payloads (every admission path and payload, and
      conversions) over WRK_CONNS keep-alive connections for SOAK_SECS while
      the certificate is rotated by a kubelet-style symlink swap every
-     second: 0 errors, 0 non-200, every body exactly one of the answers
+     SWAP_SECS (1.5 s: the server stats the files every CERT_CHECK_MS,
+     1 s, so each swap lands in its own check even when a loaded machine
+     delays one by up to half a second; at 1 s both periods were equal and
+     two swaps could fall between two checks): 0 errors, 0 non-200, every body exactly one of the answers
      recorded first (mixed.lua), RSS sampled every second stays flat.
   4. SIGTERM under load: no request is lost (read errors, timeouts and
      non-200 are 0; only connects after the exit fail), exit 0.
@@ -39,6 +42,7 @@ from th import (BENCH_PAYLOADS, ROOT, Server, check, load, mkcerts, request,  # 
 SOAK_SECS = int(os.environ.get("SOAK_SECS", "60"))
 SLOW_CONNS = int(os.environ.get("SLOW_CONNS", "1000"))
 WRK_CONNS = int(os.environ.get("WRK_CONNS", "64"))
+SWAP_SECS = 1.5
 TMP = tempfile.mkdtemp(prefix="tinyhook-soak-")
 CASES = os.path.join(ROOT, "test", "soak", "mixed.cases")
 # A connection holding a half-sent head owns its TLS engine and one input
@@ -213,7 +217,7 @@ def soak_phase(binary):
 
     def rotate():
         i = 1
-        while not stop.wait(1.0):
+        while not stop.wait(SWAP_SECS):
             kubelet_swap(base, pairs[i % 2], str(i))
             swaps[0] += 1
             i += 1
@@ -239,13 +243,13 @@ def soak_phase(binary):
           ok and res["requests"] > 1000, out[-500:])
     if ok:
         errs = res["connect"] + res["read"] + res["write"] + res["timeout"] + res["non200"]
-        check("soak with a certificate swap every second: 0 errors, 0 non-200 (%d)" % errs,
+        check("soak with a certificate swap every %.1f s: 0 errors, 0 non-200 (%d)" % (SWAP_SECS, errs),
               errs == 0, repr(res))
         check("soak: every body read and exactly a recorded answer (%d checked, %d bad)"
               % (res["checked"], res["badbody"]),
               res["badbody"] == 0 and res["checked"] >= res["requests"] > 0, repr(res))
-    check("soak: the certificate was swapped every second (%d swaps)" % swaps[0],
-          swaps[0] >= SOAK_SECS - 3)
+    check("soak: the certificate was swapped every %.1f s (%d swaps)" % (SWAP_SECS, swaps[0]),
+          swaps[0] >= int(SOAK_SECS / SWAP_SECS) - 3)
     q = max(1, len(samples) // 4)
     if len(samples) < 4:
         check("soak: RSS sampled at least 4 times (%d)" % len(samples), False)
@@ -256,7 +260,8 @@ def soak_phase(binary):
           late <= early * 1.10 + 512)
     log = srv.stderr()
     check("soak: every swap reloaded, no refusal logged",
-          "refused" not in log and log.count("certificate reloaded") >= swaps[0] - 2, log[-400:])
+          "refused" not in log and log.count("certificate reloaded") >= swaps[0] - 1,
+          "%d reloads for %d swaps; %s" % (log.count("certificate reloaded"), swaps[0], log[-400:]))
     return srv
 
 
