@@ -27,8 +27,17 @@
  * (strings are most of an object's bytes). patches/jsmn-grammar.patch makes
  * strict mode check the grammar between tokens (a bit set of what may come
  * next), which upstream leaves to the caller. patches/jsmn-local.patch
- * parses on a copy of the parser in jsmn_parse()'s frame, so its fields
- * stay in registers (token stores could alias the caller's copy).
+ * keeps the parser's fields in registers while parsing: strict mode with
+ * parent links (ours) runs jsmn_parse_strict(), the same tokens, errors
+ * and parser state as the loop above it, on locals (token stores could
+ * alias the caller's parser) and not inlined (inside json_parse_at() it
+ * shared registers with the caller), jumping from each token or separator
+ * straight to the likeliest next byte (a key's ':', a value's ',' or
+ * close, the '"' or '{' after them) instead of through the switch; the
+ * SSE2 string scan ends
+ * on an overlapping load of the last sixteen bytes and needs no 64-bit
+ * constants, which had held five registers across the loop. Other modes
+ * keep upstream's loop, on a copy of the parser.
  */
 #ifndef TINYHOOK_JSMN_H
 #define TINYHOOK_JSMN_H

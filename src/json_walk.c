@@ -166,14 +166,23 @@ json_get_keys(struct json *d, int obj, const char *const *keys, int n, int *vals
 	const char *r;
 	size_t rn, j;
 	int i, k, left, plain;
+	uint32_t firsts[256 / 32] = { 0 };	/* the keys' first bytes */
+	unsigned char c0;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		vals[i] = JSON_NONE;
+		c0 = (unsigned char)keys[i][0];
+		firsts[c0 / 32] |= (uint32_t)1 << (c0 % 32);
+	}
 	if (json_type(d, obj) != JSON_OBJECT)
 		return;
 	for (k = obj + 1, left = t[obj].size; left > 0; left--, k = json_skip_member(d, k)) {
 		r = d->s + t[k].start;
 		rn = (size_t)(t[k].end - t[k].start);
+		/* the first-byte test below, for all keys at once */
+		c0 = rn > 0 ? (unsigned char)r[0] : 0;
+		if (rn > 0 && c0 != '\\' && !(firsts[c0 / 32] >> (c0 % 32) & 1))
+			continue;
 		plain = -1;	/* not looked at yet */
 		for (i = 0; i < n; i++) {
 			/* the first-byte test of json_getn() */

@@ -196,7 +196,8 @@ test_walk(struct json_store *st)
 /*
  * json_get_keys() gives what json_get() gives for each key: plain keys,
  * escaped ones, prefixes, duplicates (the last wins), the empty key, a
- * key with an invalid escape (the document marked bad, as by json_get()).
+ * key with an invalid escape (the document marked bad, as by json_get()),
+ * members whose first byte starts no key sought.
  */
 static void
 test_get_keys(struct json_store *st)
@@ -207,6 +208,8 @@ test_get_keys(struct json_store *st)
 		"{\"x\":1,\"n\\ud800\":2,\"name\":3}",
 		"{\"\\ud800\":1,\"name\":3}",
 		"{}",
+		/* first bytes no key has (passed over at once), and one escaped */
+		"{\"zz\":1,\"\\u0078\":2,\"q\":{\"x\":3},\"Name\":4,\"\\u006eame\":5}",
 	};
 	static const char *const keys[] = {
 		"name", "namespace", "", "n", "names", "kind", "kin", "big", "nameX", "x",
