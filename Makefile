@@ -127,8 +127,9 @@ build/.deps$(SUFFIX): scripts/deps.sh
 # Debian's header plus our patches, in order (jsmn-linear.patch: linear
 # closing, depth limit; jsmn-strings.patch: string bytes eight at a time;
 # jsmn-grammar.patch: strict mode checks the grammar between tokens;
-# jsmn-local.patch: the parser state in registers while parsing;
-# see jsmn.h).
+# jsmn-local.patch: jsmn_parse_strict(), the parser state in locals and
+# a jump from each token to its likeliest next byte, the string scan
+# inline; see jsmn.h).
 JSMN_PATCHES := patches/jsmn-linear.patch patches/jsmn-strings.patch \
 		patches/jsmn-grammar.patch patches/jsmn-local.patch
 $(JSMN_H): build/.deps$(SUFFIX) $(JSMN_PATCHES)
