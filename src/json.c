@@ -1,14 +1,16 @@
 /*
  * json.c: tokenizing. jsmn (strict, with our patches) builds the tokens
  * into a worker's store and checks the grammar; the literals and numbers
- * are checked here. The only file with jsmn's implementation (see
- * json_int.h for the other json*.c files).
+ * are checked here. The only file with jsmn's implementation; it reads no
+ * tokens back, so it does not include json_int.h (the other json*.c files'
+ * header).
  */
 #include <stdlib.h>
 #include <string.h>
 
-#define JSON_TOKENIZER
-#include "json_int.h"
+#include "jsmn.h"		/* with its implementation: only here */
+#include "json.h"
+#include "json_grammar.h"
 #include "limit.h"
 
 /*

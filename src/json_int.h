@@ -7,19 +7,19 @@
  *   json_str.c   strings: unescaping, comparing, copying, UTF-8, writing
  *   json_text.c  json_valid_value(): one value checked as text, no tokens
  *
- * jsmn's implementation lives in json.c alone (it defines JSON_TOKENIZER
- * before including this header); the others see only its declarations.
+ * jsmn's implementation lives in json.c alone, which includes jsmn.h and
+ * json_grammar.h itself and not this header; the others see only jsmn's
+ * declarations.
  */
 #ifndef TINYHOOK_JSON_INT_H
 #define TINYHOOK_JSON_INT_H
 
 #include <stddef.h>
 
-#ifndef JSON_TOKENIZER
 #define JSMN_HEADER
-#endif
 #include "jsmn.h"
 #include "json.h"
+#include "json_grammar.h"
 
 #define TOK(d)	((const jsmntok_t *)(d)->tok)
 
@@ -45,19 +45,6 @@ json_str_raw(const struct json *d, int v, size_t *n)
 	*n = (size_t)(t->end - t->start);
 	return d->s + t->start;
 }
-
-static inline int
-json_is_ws(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/*
- * Skips the number at s[*i] (RFC 8259 section 6); true when one was there.
- * The one number grammar: the token check (json.c) and json_valid_value()
- * (json_text.c) both use it.
- */
-int	json_number(const char *s, size_t n, size_t *i);
 
 /* The four hex digits at s[i, i + 4) as *out; 0 when they are not. */
 int	json_hex4(const char *s, size_t n, size_t i, unsigned *out);

@@ -1,43 +1,12 @@
 /*
  * json_text.c: json_valid_value() (json.h), one JSON value checked as text
- * where no token store is at hand, and the number grammar it shares with
- * the token check (json_number(), json_int.h).
+ * where no token store is at hand (the number grammar is json_grammar.h's,
+ * shared with the token check).
  */
 #include <string.h>
 
 #include "json_int.h"
 
-
-static int
-json_digits(const char *s, size_t n, size_t *i)
-{
-	size_t start = *i;
-
-	while (*i < n && s[*i] >= '0' && s[*i] <= '9')
-		(*i)++;
-	return *i > start;
-}
-
-/* See json_int.h. */
-int
-json_number(const char *s, size_t n, size_t *i)
-{
-	if (*i < n && s[*i] == '-')
-		(*i)++;
-	if (*i < n && s[*i] == '0')
-		(*i)++;
-	else if (!json_digits(s, n, i))
-		return 0;
-	if (*i < n && s[*i] == '.' && (++*i, !json_digits(s, n, i)))
-		return 0;
-	if (*i < n && (s[*i] == 'e' || s[*i] == 'E')) {
-		(*i)++;
-		if (*i < n && (s[*i] == '+' || s[*i] == '-'))
-			(*i)++;
-		return json_digits(s, n, i);
-	}
-	return 1;
-}
 
 
 static int	json_text_value(const char *s, size_t n, size_t *i, int depth,
