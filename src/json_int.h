@@ -1,6 +1,7 @@
 /*
  * json_int.h: what the json*.c files share and nothing else includes: the
- * jsmn token type, and the grammar pieces two of them use.
+ * jsmn token type, token access, and json_hex4() (json_str.c and
+ * json_text.c); the whitespace and number grammar is json_grammar.h's.
  *
  *   json.c       tokenizing (jsmn) and the token store: json_parse()
  *   json_walk.c  reading the tokens: types, lookups, paths, numbers
